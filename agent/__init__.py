@@ -1,0 +1,5 @@
+"""phiwatch agent: keeps PHI off engineer workstations."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

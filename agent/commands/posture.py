@@ -1,0 +1,15 @@
+"""`phiwatch posture` (not implemented yet)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    print("phiwatch posture: not implemented yet", file=sys.stderr)
+    return 2
