@@ -1,0 +1,5 @@
+"""phiwatch central server (Django). See docs/server.md."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Check-in reports: idempotent intake, posture history, events."""

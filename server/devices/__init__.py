@@ -1,0 +1,1 @@
+"""Devices: the inventory and each device's latest (denormalised) state."""

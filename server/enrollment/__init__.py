@@ -1,0 +1,1 @@
+"""Enrollment secrets and device tokens (both stored only as hashes)."""

@@ -1,0 +1,1 @@
+"""PHI/PII findings reported by agents (counts and kinds, never values)."""

@@ -1,0 +1,1 @@
+"""The effective workstation policy: rules/policy.yaml plus the server's overrides."""

@@ -1,0 +1,1 @@
+"""The violation engine: rules/violations.yaml turned into open/resolved violations."""
