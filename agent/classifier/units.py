@@ -76,4 +76,12 @@ class ExtractionError(Exception):
     """The file cannot be read as its format says (corrupt, encrypted, over a limit).
 
     The message is shown to users and sent to the server: it must never quote file
-    content."""
+    content. ``partial`` is True when units were already yielded before the limit hit
+    (time budget, text cap, member count): the engine may keep what it found and surface
+    ``reason`` beside the verdict.
+    """
+
+    def __init__(self, reason: str, *, partial: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.partial = partial

@@ -1,0 +1,111 @@
+"""Format extraction: a file's bytes -> a lazy stream of units (see ../units.py).
+
+Entry point: ``extract(path, limits=None) -> Extraction``. The format is decided by
+content (`sniff.py`), never by the file name; each format has one small module here with
+``units(src, budget, depth) -> Iterator[Unit]``, registered in `EXTRACTORS`.
+
+Contract for the consumer (the engine):
+
+- ``Extraction.units`` is lazy; memory stays flat however large the file is.
+- Any failure, while sniffing or while iterating, is an ExtractionError whose message
+  names the problem and never quotes content. ``partial=True`` means units were already
+  yielded (time budget, text cap): what was found so far stands.
+- A ``Member`` (zip/tar/gzip/eml attachment) must have its ``units`` consumed before the
+  outer iterator is advanced (the container stream is open only meanwhile). An
+  ExtractionError raised from a member's units concerns that member; the next step of
+  the outer iterator raises again if the limit was the whole file's (time, total bytes).
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.classifier.formats import delimited, sniff, text
+from agent.classifier.formats.source import Source
+from agent.classifier.limits import DEFAULT_LIMITS, Budget, Limits
+from agent.classifier.units import ExtractionError, Unit
+
+__all__ = ["EXTRACTORS", "Extraction", "extract", "extract_source"]
+
+Extractor = Callable[[Source, Budget, int], Iterator[Unit]]
+
+
+def _none(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    return iter(())
+
+
+# Format name -> extractor. Names are what `phiwatch scan` reports as "format".
+EXTRACTORS: dict[str, Extractor] = {
+    "text": text.units,
+    "csv": delimited.units,
+    "tsv": delimited.units,
+    "binary": _none,
+}
+
+
+@dataclass
+class Extraction:
+    """What a file is (``format``) and what it says (``units``, lazy)."""
+
+    format: str
+    units: Iterator[Unit]
+    size: int = 0
+
+
+def extract(path: Path, limits: Limits | None = None) -> Extraction:
+    """Sniff ``path`` by content and return its format and a lazy stream of units.
+
+    Raises ExtractionError (value-free reason) when the file cannot be opened or read;
+    iterating ``units`` may raise it too (corrupt content, a limit hit).
+    """
+    path = Path(path)
+    budget = Budget(limits or DEFAULT_LIMITS)
+    try:
+        size = path.stat().st_size
+        src = Source(name=path.name, size=size, path=path)
+        src.head()
+    except OSError as e:
+        raise ExtractionError(_os_reason(e)) from None
+    return extract_source(src, budget, 0)
+
+
+def extract_source(src: Source, budget: Budget, depth: int) -> Extraction:
+    """Sniff and extract any source (a file, or a member of a container at ``depth``)."""
+    try:
+        fmt = sniff.sniff(src.head())
+    except OSError as e:
+        raise ExtractionError(_os_reason(e)) from None
+    extractor = EXTRACTORS.get(fmt, _none)
+    return Extraction(fmt, _guarded(fmt, extractor(src, budget, depth)), src.size or 0)
+
+
+def _guarded(fmt: str, units: Iterator[Unit]) -> Iterator[Unit]:
+    # Library exceptions can carry file content in their message (a ValueError quoting
+    # a cell, a parser error quoting a line), so only their class name goes out, and
+    # `from None` keeps the original out of tracebacks too.
+    try:
+        yield from units
+    except ExtractionError:
+        raise
+    except OSError as e:
+        raise ExtractionError(_os_reason(e)) from None
+    except MemoryError:
+        raise ExtractionError(f"corrupt {fmt}: out of memory while parsing") from None
+    except RecursionError:
+        raise ExtractionError(f"{fmt} nesting too deep") from None
+    except Exception as e:  # noqa: BLE001 - every parser has its own error types
+        raise ExtractionError(f"corrupt {fmt}: {type(e).__name__}") from None
+
+
+def _os_reason(e: OSError) -> str:
+    if isinstance(e, PermissionError):
+        return "permission denied"
+    if isinstance(e, FileNotFoundError):
+        return "file not found"
+    if isinstance(e, IsADirectoryError):
+        return "is a directory"
+    name = errno.errorcode.get(e.errno or 0, "")
+    return f"read error {name}".strip()

@@ -1,0 +1,130 @@
+"""CSV, TSV and any other delimiter, detected by content and streamed row by row.
+
+The delimiter is the candidate that splits the sampled lines into the same number of
+fields (>= 2) most consistently, parsed with the csv module so quoted delimiters count
+right. csv.Sniffer is not used: it guesses from character frequencies and picks letters
+or spaces on prose.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from agent.classifier.formats import textcodec
+from agent.classifier.formats.source import Source
+from agent.classifier.limits import Budget
+from agent.classifier.units import ExtractionError, Table, Unit
+
+CANDIDATES = (",", "\t", ";", "|")
+SAMPLE_LINES = 50
+# A single field may be long (a clinical note in a cell); the csv default of 128 KiB would
+# reject the whole file. The cap keeps one field from taking all memory.
+FIELD_LIMIT = 16 * 1024 * 1024
+csv.field_size_limit(FIELD_LIMIT)
+
+# A header cell names a column: words, spaces and a little punctuation ("D.O.B.", "MRN#",
+# "Pt Name", "dx_code"), no digits-only values, no e-mail or dates.
+_HEADER_CELL = re.compile(r"[A-Za-z_][\w .#/()%?&:'-]{0,63}")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    delimiter: str
+    has_header: bool
+
+
+def detect(text: str) -> Dialect | None:
+    """The dialect of delimited text from its head, or None when it is not a table."""
+    lines = text.splitlines()
+    if len(lines) > SAMPLE_LINES + 1:
+        lines = lines[:SAMPLE_LINES]
+    elif len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line may be cut by the sample
+    lines = [ln for ln in lines if ln.strip()]
+    if len(lines) < 2:
+        return None
+    best: tuple[float, int, str] | None = None
+    for delim in CANDIDATES:
+        if not any(delim in ln for ln in lines):
+            continue
+        try:
+            rows = list(csv.reader(lines, delimiter=delim))
+        except csv.Error:
+            continue
+        counts = Counter(len(r) for r in rows)
+        fields, hits = counts.most_common(1)[0]
+        consistency = hits / len(rows)
+        if fields < 2 or consistency < 0.9:
+            continue
+        # Prose with one comma per line is not a table: ask for 3+ fields, or a header.
+        if fields == 2 and not _is_header(rows[0]):
+            continue
+        key = (consistency, fields, delim)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is None:
+        return None
+    delim = best[2]
+    rows = list(csv.reader(lines, delimiter=delim))
+    return Dialect(delim, _is_header(rows[0]) and not all(_is_header(r) for r in rows[1:]))
+
+
+def _is_header(row: list[str]) -> bool:
+    cells = [c.strip() for c in row]
+    return bool(cells) and all(c and _HEADER_CELL.fullmatch(c) for c in cells)
+
+
+def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    head = src.head()
+    encoding = textcodec.detect(head) or "latin-1"
+    dialect = detect(textcodec.decode_head(head, encoding))
+    if dialect is None:  # sniffed as a table by the caller; keep going as comma-separated
+        dialect = Dialect(",", False)
+    stream = io.TextIOWrapper(src.open(), encoding=encoding, errors="replace", newline="")
+    reader = csv.reader(stream, delimiter=dialect.delimiter)
+    try:
+        first = next(reader, None)
+    except csv.Error:
+        stream.close()
+        raise ExtractionError("corrupt csv: unreadable first row") from None
+    if first is None:
+        stream.close()
+        return
+    header = [c.strip() for c in first] if dialect.has_header else None
+    yield Table(
+        header=header,
+        rows=_rows(reader, stream, None if header else first, budget),
+        first_row_line=2 if header else 1,
+    )
+
+
+def _rows(
+    reader: Iterator[list[str]], stream: io.TextIOWrapper, first: list[str] | None, budget: Budget
+) -> Iterator[list[str]]:
+    limits = budget.limits
+    with stream:
+        if first is not None:
+            yield first
+        n = 0
+        chars = 0
+        try:
+            for row in reader:
+                yield row
+                n += 1
+                chars += sum(map(len, row)) + len(row)
+                if n % 1024 == 0:
+                    budget.check_time()
+                    budget.add_text(chars)
+                    chars = 0
+                    if n >= limits.max_rows:
+                        raise ExtractionError(
+                            f"table over {limits.max_rows} rows; rest not scanned", partial=True
+                        )
+        except csv.Error:
+            raise ExtractionError(f"corrupt csv: unparseable row after row {n}") from None
+        budget.add_text(chars)

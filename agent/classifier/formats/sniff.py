@@ -1,0 +1,198 @@
+"""Decide a file's format from its first bytes, never from its name.
+
+Order matters: magic numbers of binary formats first (cheap and exact), then text
+formats from the decoded head (HL7, JSON family, XML family, e-mail, delimited), and
+plain text last. Anything else with NUL bytes or control characters is `binary`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from agent.classifier.formats import delimited, textcodec
+
+# Magic numbers: Gary Kessler's file signature table and each format's spec.
+# DICOM PS3.10 7.1: 128-byte preamble then "DICM". PDF 32000-1 7.5.2: "%PDF-" header,
+# which readers accept within the first 1024 bytes. SQLite file format 1.3: the 16-byte
+# header string. Parquet: "PAR1" at both ends. RFC 1952: gzip 1f 8b.
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")  # local file header; empty archive
+_BINARY_MAGIC = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"\x7fELF",
+    b"MZ",
+    b"\xca\xfe\xba\xbe",
+    b"\xcf\xfa\xed\xfe",
+    b"\xce\xfa\xed\xfe",
+    b"\xfe\xed\xfa",
+    b"7z\xbc\xaf",
+    b"Rar!",
+    b"\x28\xb5\x2f\xfd",
+    b"\x00asm",
+    b"\xd0\xcf\x11\xe0",
+    b"RIFF",
+    b"OggS",
+    b"fLaC",
+    b"ID3",
+    b"\x1a\x45\xdf\xa3",
+    b"wOFF",
+    b"wOF2",
+)
+
+_HL7 = re.compile(r"\A[\x0b\s]*(MSH|FHS|BHS)(.)\^~\\&")
+_EML_HEADER = re.compile(
+    r"^(From|To|Cc|Subject|Date|Received|Return-Path|Message-ID|MIME-Version|"
+    r"Content-Type|Delivered-To|Reply-To|X-[A-Za-z-]+|DKIM-Signature|Sender):[ \t]",
+    re.I | re.M,
+)
+_XML_ROOT = re.compile(r"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
+_XML_SKIP = re.compile(r"\A(\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>)*", re.S)
+
+
+def sniff(head: bytes) -> str:
+    """The format name for a file whose first bytes are `head` (see formats.FORMATS)."""
+    if not head:
+        return "text"
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return "dicom"
+    if head.startswith(_ZIP):
+        return _ooxml(head)
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh") and head[3:4].isdigit():
+        return "bzip2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith(b"SQLite format 3\x00"):
+        return "sqlite"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return "tar"
+    if head.startswith(_BINARY_MAGIC):
+        return "binary"
+    encoding = textcodec.detect(head)
+    if encoding is None:
+        return "binary"
+    return sniff_text(textcodec.decode_head(head, encoding))
+
+
+def sniff_text(text: str) -> str:
+    """The format of a text file from its decoded head."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if _HL7.match(text):
+        return "hl7"
+    if stripped.startswith(("{", "[")):
+        return _json_kind(stripped)
+    if stripped.startswith("<"):
+        kind = _xml_kind(stripped)
+        if kind:
+            return kind
+    if _looks_like_eml(stripped):
+        return "eml"
+    dialect = delimited.detect(text)
+    if dialect is not None:
+        return "tsv" if dialect.delimiter == "\t" else "csv"
+    return "text"
+
+
+def _ooxml(head: bytes) -> str:
+    # An OOXML package's first local header is usually [Content_Types].xml, and the
+    # part names follow in the next headers; this works even on a truncated file whose
+    # central directory is gone, so a cut xlsx is reported as a corrupt xlsx.
+    if b"[Content_Types].xml" in head or b"_rels/.rels" in head:
+        if b"xl/" in head:
+            return "xlsx"
+        if b"word/" in head:
+            return "docx"
+        if b"ppt/" in head:
+            return "pptx"
+    return "zip"
+
+
+def _json_kind(text: str) -> str:
+    first, _, rest = text.partition("\n")
+    first = first.strip()
+    if first.startswith("{") and rest.lstrip().startswith("{"):
+        try:
+            obj = json.loads(first)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            return "fhir-ndjson" if "resourceType" in obj else "jsonl"
+    if text.startswith("{"):
+        if re.match(r'\{\s*"resourceType"\s*:', text) or _top_level_key(text, "resourceType"):
+            return "fhir-json"
+        if '"cells"' in text and ('"cell_type"' in text or '"nbformat"' in text):
+            return "ipynb"
+    return "json"
+
+
+def _top_level_key(text: str, key: str) -> bool:
+    # Cheap check that `key` appears as a key at depth 1 in the head (FHIR puts
+    # resourceType first by convention, but not every writer does).
+    depth = 0
+    in_str = False
+    esc = False
+    start = 0
+    for i, ch in enumerate(text[:8192]):
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+                if depth == 1 and text[start + 1 : i] == key:
+                    return True
+        elif ch == '"':
+            in_str, start = True, i
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+    return False
+
+
+def _xml_kind(text: str) -> str | None:
+    body = text[_XML_SKIP.match(text).end() :]
+    m = _XML_ROOT.match(body)
+    if not m:
+        return None
+    root = m.group(2)
+    opening = body[: body.find(">") + 1 if ">" in body else 2048]
+    if root == "ClinicalDocument" and "urn:hl7-org:v3" in opening:
+        return "ccda-xml"
+    if "http://hl7.org/fhir" in opening:
+        return "fhir-xml"
+    return "xml"
+
+
+def _looks_like_eml(text: str) -> bool:
+    head, _, _ = text.partition("\n\n")
+    if "\r\n\r\n" in head:
+        head = head.split("\r\n\r\n", 1)[0]
+    first = head.split("\n", 1)[0]
+    if not (first.startswith("From ") or re.match(r"[A-Za-z][\w-]*:[ \t]", first)):
+        return False
+    names = {m.group(1).lower() for m in _EML_HEADER.finditer(head)}
+    return (
+        len(
+            names
+            & {
+                "from",
+                "to",
+                "subject",
+                "date",
+                "received",
+                "message-id",
+                "mime-version",
+                "return-path",
+            }
+        )
+        >= 3
+    )

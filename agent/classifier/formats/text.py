@@ -1,0 +1,74 @@
+"""Plain text and logs: big blocks with an overlap, no per-line Python work.
+
+A file is read in `Limits.block_bytes` chunks and decoded incrementally. Each block ends
+at a line break where there is one (so a row is whole), and starts by repeating up to
+`Limits.overlap_chars` of the previous block from a line start, so a match or its context
+that straddles a cut is still seen. Holes of NUL bytes (sparse files, preallocated logs)
+are skipped without decoding.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from agent.classifier.formats import textcodec
+from agent.classifier.formats.source import Source
+from agent.classifier.limits import Budget
+from agent.classifier.units import TextBlock, Unit
+
+# NUL-skipping only where a NUL byte is a NUL character (not in UTF-16/32).
+_SINGLE_NUL = {"utf-8", "utf-8-sig", "latin-1"}
+
+
+def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    encoding = textcodec.detect(src.head()) or "latin-1"
+    with src.open() as stream:
+        yield from blocks(stream, encoding, budget)
+
+
+def blocks(stream: BinaryIO, encoding: str, budget: Budget, where: str = "") -> Iterator[TextBlock]:
+    """Decode `stream` and yield it as overlapping TextBlocks (see the module docstring).
+
+    ``where`` prefixes the location ("page 3"); blocks are located by line otherwise.
+    """
+    limits = budget.limits
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    skip_nul = encoding in _SINGLE_NUL
+    line = 1  # line number where the next body starts
+    tail = ""  # end of the previous block, repeated at the start of the next
+    carry = ""  # an unfinished last line, held for the next block
+    while True:
+        budget.check_time()
+        raw = stream.read(limits.block_bytes)
+        final = not raw
+        if skip_nul and raw and not raw.strip(b"\x00"):
+            continue  # a hole: nothing to read, nothing to count
+        text = carry + decoder.decode(raw, final)
+        cut = len(text)
+        if not final:
+            nl = text.rfind("\n") + 1
+            if nl > 0 and cut - nl <= limits.block_bytes:
+                cut = nl
+        body, carry = text[:cut], text[cut:]
+        if body:
+            budget.add_text(len(body))
+            first = line - tail.count("\n")
+            loc = f"{where} line {first}".strip()
+            yield TextBlock(tail + body, where=loc, line=first, overlap=len(tail))
+            line += body.count("\n")
+            tail = _tail(body, limits.overlap_chars)
+        if final:
+            return
+
+
+def _tail(body: str, n: int) -> str:
+    """The last `n` characters of `body`, trimmed to start at a line when one starts there."""
+    if n <= 0:
+        return ""
+    t = body[-n:]
+    i = t.find("\n")
+    if 0 <= i < len(t) - 1 and len(body) > n:
+        return t[i + 1 :]
+    return t
