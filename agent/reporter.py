@@ -1,0 +1,190 @@
+"""What the running agent calls to report: queue durably, flush when it can.
+
+    r = Reporter()
+    r.queue(posture=..., findings=[...], findings_complete=True, events=[...])
+    r.flush()          # never raises for the network's sake
+    r.status()         # enrolled, server, token store, outbox depth, last error...
+    r.policy()         # rules/policy.yaml merged with what the server sent
+
+``queue`` applies the path policy (agent.report) before anything is written, so the
+outbox on disk holds exactly what the server would get.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from agent import paths
+from agent.config import AgentConfig, load_config
+from agent.credentials import CredentialError, TokenStore
+from agent.enroll import POLICY_FILE, load_enrollment, save_policy
+from agent.outbox import Outbox
+from agent.report import build_report, device_key
+from agent.transport import Response, TransportError
+
+log = logging.getLogger("phiwatch.reporter")
+
+OUTBOX_FILE = "outbox.sqlite3"
+
+
+class Reporter:
+    def __init__(self, config: AgentConfig | None = None):
+        self.config = config or load_config()
+        self.state_dir = paths.state_dir()
+        self.outbox = Outbox(self.state_dir / OUTBOX_FILE, max_bytes=self.config.outbox_max_bytes)
+
+    # -- state -----------------------------------------------------------------------
+
+    @property
+    def enrolled(self) -> bool:
+        e = load_enrollment(self.state_dir)
+        if not e:
+            return False
+        try:
+            return bool(TokenStore(self.state_dir, kind=e.token_store).load())
+        except CredentialError:
+            return False
+
+    def server_policy(self) -> tuple[dict[str, Any] | None, Any]:
+        try:
+            data = json.loads((self.state_dir / POLICY_FILE).read_text())
+            return data.get("policy"), data.get("policy_version")
+        except (OSError, ValueError):
+            return None, None
+
+    def policy(self) -> dict[str, Any]:
+        """The effective policy: shipped rules/policy.yaml merged with the server's."""
+        from agent.policy import load_policy
+
+        override, _ = self.server_policy()
+        try:
+            return load_policy(override)
+        except Exception as e:  # a bad server policy must not stop the agent
+            log.error("the server's policy is unusable (%s); using the shipped one", e)
+            return load_policy(None)
+
+    # -- reporting -------------------------------------------------------------------
+
+    def queue(
+        self,
+        *,
+        posture: dict[str, Any] | None = None,
+        inventory: dict[str, Any] | None = None,
+        findings: list[dict[str, Any]] | None = None,
+        findings_complete: bool = False,
+        events: list[dict[str, Any]] | tuple = (),
+    ) -> str:
+        """Write one report durably to the outbox (fsync'd) and return its report_id.
+        Raises agent.outbox.OutboxError (OutboxFullError when the disk is full)."""
+        body = build_report(
+            key=device_key(self.state_dir),
+            report_paths=str(self.policy().get("report_paths", "hashed")),
+            posture=posture,
+            inventory=inventory,
+            findings=findings,
+            findings_complete=findings_complete,
+            events=list(events),
+        )
+        return self.outbox.put(body)
+
+    def flush(self, timeout: float = 30.0) -> dict[str, Any]:
+        """Send what is due; returns {"sent": n, "pending": n, "error": str | None}."""
+        enrollment = load_enrollment(self.state_dir)
+        if not enrollment:
+            return {
+                "sent": 0,
+                "pending": self.outbox.depth(),
+                "error": "not enrolled: run `phiwatch enroll`",
+            }
+        try:
+            token = TokenStore(self.state_dir, kind=enrollment.token_store).load()
+        except CredentialError as e:
+            return {"sent": 0, "pending": self.outbox.depth(), "error": str(e)}
+        if not token:
+            return {
+                "sent": 0,
+                "pending": self.outbox.depth(),
+                "error": f"no device token in the {enrollment.token_store} store: re-enroll",
+            }
+        try:
+            transport = enrollment.transport(self.config)
+        except TransportError as e:
+            return {"sent": 0, "pending": self.outbox.depth(), "error": str(e)}
+        remaining = max(1.0, timeout)
+        deadline = time.monotonic() + remaining
+        read_timeout = min(self.config.read_timeout, remaining)
+
+        def send(body: dict[str, Any]) -> Response:
+            body["device_id"] = enrollment.device_id
+            left = max(1.0, deadline - time.monotonic())
+            return transport.request(
+                "POST",
+                "/api/v1/checkin",
+                token=token,
+                body=body,
+                timeout=(min(self.config.connect_timeout, left), min(read_timeout, left)),
+            )
+
+        try:
+            result = self.outbox.flush(send, deadline=deadline, on_success=self._on_success)
+        finally:
+            transport.close()
+        return result.as_dict()
+
+    def _on_success(self, resp: Response) -> None:
+        body = resp.body or {}
+        if isinstance(body.get("policy"), dict):
+            save_policy(body["policy"], body.get("policy_version"), self.state_dir)
+        server_time = _parse_time(body.get("server_time"))
+        if server_time is not None:
+            # Not corrected, only shown: a laptop clock far off is worth telling IT.
+            self.outbox.set_meta("clock_skew_seconds", str(round(time.time() - server_time, 1)))
+
+    def status(self) -> dict[str, Any]:
+        e = load_enrollment(self.state_dir)
+        token_store = None
+        if e:
+            token_store = TokenStore(self.state_dir, kind=e.token_store).describe()
+        last = self.outbox.get_meta("last_checkin")
+        skew = self.outbox.get_meta("clock_skew_seconds")
+        _, policy_version = self.server_policy()
+        return {
+            "enrolled": self.enrolled,
+            "server_url": e.server_url if e else self.config.server_url,
+            "device_id": e.device_id if e else None,
+            "pin": ("fingerprint " + e.fingerprint)
+            if e and e.fingerprint
+            else ("CA " + e.ca_cert)
+            if e and e.ca_cert
+            else ("system CAs" if e else None),
+            "token_store": token_store,
+            "last_checkin": _iso(float(last)) if last else None,
+            "outbox_depth": self.outbox.depth(),
+            "outbox_dropped": self.outbox.dropped(),
+            "dead_letters": len(self.outbox.dead_letters()),
+            "last_error": self.outbox.get_meta("last_error"),
+            "needs_reenroll": self.outbox.get_meta("needs_reenroll") is not None,
+            "server_notice": self.outbox.get_meta("server_notice"),
+            "clock_skew_seconds": float(skew) if skew else None,
+            "policy_version": policy_version,
+        }
+
+    def close(self) -> None:
+        self.outbox.close()
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
