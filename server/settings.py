@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "server.checkins",
     "server.findings",
     "server.violations",
+    "server.serve",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +152,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 # --- static files: whitenoise serves them from the gunicorn workers ---------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start without it
 WHITENOISE_USE_FINDERS = True  # no collectstatic step needed for the embedded server
 
 LANGUAGE_CODE = "en-us"

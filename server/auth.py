@@ -1,0 +1,31 @@
+"""Device authentication for the agent API: ``Authorization: Bearer <device token>``."""
+
+from __future__ import annotations
+
+import hmac
+
+from ninja.security import HttpBearer
+
+from server.enrollment.models import DeviceToken, token_hash
+
+
+class DeviceBearer(HttpBearer):
+    """Resolves a live token to its Device (request.auth); None means 401."""
+
+    def authenticate(self, request, token: str):
+        if not token or len(token) > 200:
+            return None
+        digest = token_hash(token)
+        row = (
+            DeviceToken.objects.select_related("device")
+            .filter(token_hash=digest, revoked_at__isnull=True)
+            .first()
+        )
+        # The look-up is by hash already; compare_digest keeps the final check constant-time.
+        if row is None or not hmac.compare_digest(row.token_hash, digest):
+            return None
+        request.device_token = row
+        return row.device
+
+
+device_auth = DeviceBearer()

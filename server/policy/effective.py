@@ -1,0 +1,44 @@
+"""The effective policy: rules/policy.yaml with the newest server override on top."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import yaml
+
+from server.errors import ConfigError
+from server.home import rules_dir
+from server.policy.models import PolicyRevision
+
+
+@functools.cache
+def base_policy() -> dict[str, Any]:
+    path = rules_dir() / "policy.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot load {path}: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping")
+    return data
+
+
+def effective() -> tuple[dict[str, Any], int]:
+    """(policy, policy_version). The version grows with every server-side revision."""
+    base = base_policy()
+    rev = PolicyRevision.objects.order_by("-id").only("id", "overrides").first()
+    policy = {**base, **(rev.overrides if rev else {})}
+    return policy, int(base.get("version", 1)) + (rev.id if rev else 0)
+
+
+def set_overrides(overrides: dict[str, Any], actor: str, note: str = "") -> int:
+    """Store a new revision (unknown keys refused) and audit it; returns the new version."""
+    from server.audit import log
+
+    unknown = sorted(set(overrides) - set(base_policy()))
+    if unknown:
+        raise ConfigError(f"unknown policy keys: {', '.join(unknown)}")
+    rev = PolicyRevision.objects.create(overrides=overrides, actor=actor, note=note)
+    log.record(actor, "policy.update", f"policy:{rev.id}", {"keys": sorted(overrides)})
+    return effective()[1]

@@ -1,0 +1,30 @@
+"""Pieces shared by the agent API's schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict
+
+
+class Strict(Schema):
+    """Top-level request bodies: an unknown field is a 422 naming it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Lenient(Schema):
+    """Nested objects: unknown fields are ignored, so a newer agent can add detail."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class ErrorOut(Schema):
+    detail: str
+    field: str | None = None
+
+
+class PolicyOut(Schema):
+    policy: dict[str, Any]
+    policy_version: int

@@ -1,0 +1,1 @@
+"""Serving: the self-signed TLS certificate, gunicorn, the fleet simulator."""
