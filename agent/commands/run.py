@@ -1,15 +1,66 @@
-"""`phiwatch run` (not implemented yet)."""
+"""Run the agent: watch for PHI, warn, check posture and report (until stopped).
+
+With --once: one posture run, one scan of the roots, one check-in, then exit
+(0 when the check-in was queued, 3 when it could not be, 2 on usage errors).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--once", action="store_true",
+                        help="one posture run, one scan of the roots, one check-in, then exit")
+    parser.add_argument("--root", action="append", metavar="PATH", default=[],
+                        help="watch and scan PATH instead of the configured roots (repeatable)")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="also log to stderr")
 
 
 def run(args: argparse.Namespace) -> int:
-    print("phiwatch run: not implemented yet", file=sys.stderr)
-    return 2
+    from agent import logs
+    from agent.config import ConfigError, load_config
+
+    for r in args.root:
+        if not os.path.isdir(r):
+            print(f"phiwatch run: --root {r}: not a folder", file=sys.stderr)
+            return 2
+    try:
+        config = load_config()
+    except ConfigError as e:
+        print(f"phiwatch run: {e}", file=sys.stderr)
+        return 2
+    logfile = logs.setup(getattr(config, "log_level", "info"), console=args.verbose)
+
+    import logging
+
+    from agent.daemon import Daemon
+    from agent.watch import lower_priority
+
+    log = logging.getLogger("phiwatch.run")
+    log.info("priority lowered: %s; log at %s", lower_priority(), logfile)
+    daemon = Daemon(roots=[os.path.abspath(r) for r in args.root], config=config)
+    try:
+        if args.once:
+            rc = daemon.once()
+            if rc:
+                print("phiwatch run --once: the check-in could not be queued "
+                      f"(see {logfile})", file=sys.stderr)
+            return rc
+
+        def _stop(signum, frame):  # noqa: ARG001 - signal handler signature
+            daemon.stop_event.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        daemon.start()
+        daemon.run_forever()
+        return 0
+    finally:
+        daemon.stop()
+        daemon.close()
+        logs.teardown()
