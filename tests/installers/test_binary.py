@@ -1,0 +1,106 @@
+"""The PyInstaller onefile binary behaves like the Python package it is built from."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from PyInstaller.archive.readers import CArchiveReader
+
+from agent import __version__
+from tests.installers.helpers import ROOT, VENV_BIN, skip_if_not_implemented
+
+pytestmark = pytest.mark.slow
+
+
+def run(argv: list[str], home: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PHIWATCH_HOME": str(home)}
+    # The package run must not read the source tree's rules through an override either.
+    env.pop("PHIWATCH_RULES", None)
+    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def test_version_and_build_stamp(binary, tmp_path):
+    out = run([str(binary), "--version"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"phiwatch {__version__}"
+    versioned = binary.parent / f"phiwatch-{__version__}-linux-{os.uname().machine}"
+    assert versioned.read_bytes() == binary.read_bytes()
+
+    archive = CArchiveReader(str(binary))
+    stamp = json.loads(archive.extract("phiwatch-build.json"))
+    assert stamp["version"] == __version__
+    assert stamp["platform"] == "linux"
+    # The commit the binary was built from (others may commit to main meanwhile).
+    ancestor = subprocess.run(
+        ["git", "-C", str(ROOT), "merge-base", "--is-ancestor", stamp["commit"], "HEAD"]
+    )
+    assert ancestor.returncode == 0, stamp["commit"]
+
+
+def test_rules_and_data_are_bundled_and_the_server_is_not(binary):
+    names = set(CArchiveReader(str(binary)).toc)
+    shipped = {
+        "rules/" + p.relative_to(ROOT / "rules").as_posix()
+        for p in (ROOT / "rules").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert "rules/policy.yaml" in shipped
+    assert shipped <= names, sorted(shipped - names)
+    assert any(n.startswith("simple_icd_10_cm/data/") for n in names)
+    # The agent binary carries agent/ only (DESIGN.md): no Django, no server package.
+    pyz = next(n for n in names if n.endswith(".pyz"))
+    modules = set(CArchiveReader(str(binary)).open_embedded_archive(pyz).toc)
+    assert "agent.cli" in modules
+    assert not [m for m in modules if m.split(".")[0] in {"server", "django", "ninja"}]
+
+
+def test_scan_gives_the_same_verdicts_as_the_package(binary, corpus, tmp_path):
+    skip_if_not_implemented("scan")
+    package = run(
+        [str(VENV_BIN / "phiwatch"), "scan", str(corpus.files), "--format", "jsonl"],
+        tmp_path / "pkg",
+    )
+    frozen = run([str(binary), "scan", str(corpus.files), "--format", "jsonl"], tmp_path / "bin")
+    assert frozen.returncode == package.returncode, frozen.stderr[-3000:]
+
+    def verdicts(stdout: str) -> dict[str, tuple]:
+        rows = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+        return {
+            r["path"]: (r["classification"], r.get("identifiers"), r.get("health"), r.get("format"))
+            for r in rows
+        }
+
+    expected, got = verdicts(package.stdout), verdicts(frozen.stdout)
+    assert len(expected) >= len(corpus.manifest)
+    assert got == expected
+    # Every kind of verdict really happened (a binary missing its rules would say "none").
+    assert {"phi", "pii", "none"} <= {v[0] for v in got.values()}
+    # No PHI value escapes the frozen build either (stdout, stderr, its home).
+    leaks = [v for v in corpus.planted_values() if v in frozen.stdout or v in frozen.stderr]
+    assert not leaks
+    for f in (tmp_path / "bin").rglob("*"):
+        if f.is_file():
+            data = f.read_bytes()
+            assert not [v for v in corpus.planted_values() if v.encode() in data], f
+
+
+def test_posture_gives_the_same_verdicts_as_the_package(binary, tmp_path):
+    skip_if_not_implemented("posture")
+    package = run([str(VENV_BIN / "phiwatch"), "posture", "--format", "json"], tmp_path / "pkg")
+    frozen = run([str(binary), "posture", "--format", "json"], tmp_path / "bin")
+    assert frozen.returncode == package.returncode, frozen.stderr[-3000:]
+
+    def verdicts(stdout: str) -> dict[str, tuple]:
+        data = json.loads(stdout)
+        checks = data["checks"] if isinstance(data, dict) else data
+        return {c["id"]: (c["status"], c.get("reason")) for c in checks}
+
+    expected, got = verdicts(package.stdout), verdicts(frozen.stdout)
+    assert {"disk_encryption", "screen_lock", "firewall"} <= set(got)
+    # Same machine, same verdicts: the frozen runner reaches the same OS tools (its
+    # children get the system's LD_LIBRARY_PATH back, installers/pyi_rth_phiwatch.py).
+    assert got == expected
