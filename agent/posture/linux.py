@@ -1,0 +1,172 @@
+"""Linux sources shared by several checks: lsblk volumes, os-release, the desktop session.
+
+Only machine-readable sources: ``lsblk -J`` (JSON), /etc/os-release (shell-style
+key=value), environment variables. Everything here reads through the runner.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from agent.posture.errors import ProbeUnknown
+from agent.runner import CommandResult, Runner
+
+# util-linux >= 2.37 has MOUNTPOINTS (an array; karlicoss/kobuddy#15). Older builds reject
+# unknown columns and print nothing ("lsblk: unknown column: TRAN",
+# sebhildebrandt/systeminformation#16), so we retry with fewer columns (reference 1.3).
+LSBLK = ["lsblk", "-J", "-b", "-o",
+         "NAME,PATH,TYPE,FSTYPE,MOUNTPOINTS,TRAN,RM,HOTPLUG,SIZE,MODEL,SERIAL,VENDOR"]
+LSBLK_OLD = ["lsblk", "-J", "-b", "-o", "NAME,TYPE,FSTYPE,MOUNTPOINT,RM,SIZE,MODEL"]
+
+# Not user data: the boot partition and the ESP are exempt (reference 1.3), squashfs is a
+# read-only image (snaps), [SWAP] is listed but does not decide the headline.
+EXEMPT_MOUNTS = ("/boot", "/boot/efi", "/efi")
+EXEMPT_FSTYPES = ("squashfs", "iso9660")
+
+
+def command_failed(result: CommandResult, what: str) -> ProbeUnknown:
+    """The unknown verdict for a command that did not answer."""
+    if result.error == "not_found":
+        return ProbeUnknown(f"command not found: {what}")
+    if result.error == "timeout":
+        return ProbeUnknown(f"{what} timed out")
+    if result.error == "permission":
+        return ProbeUnknown(f"{what}: permission denied")
+    return ProbeUnknown(f"{what} failed (exit {result.rc})" if result.rc is not None else f"{what} failed")
+
+
+def _flag(value: Any) -> bool:
+    # lsblk JSON gives booleans on util-linux >= 2.33 and "0"/"1" strings before that.
+    return value is True or value in ("1", 1, "true")
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def parse_lsblk(stdout: str) -> list[dict[str, Any]]:
+    """One entry per mounted filesystem (and swap) found in ``lsblk -J`` output.
+
+    Each entry: mount, device, fstype, size, type, encrypted (bool), layout (types from
+    disk down, e.g. "disk>part>crypt>lvm"), removable, vendor, model, serial.
+    Encrypted means the filesystem sits on a dm-crypt mapping: some ancestor (or itself)
+    is TYPE crypt, or an ancestor is a crypto_LUKS container. That covers LVM on LUKS
+    and LUKS on LVM alike (osquery#7207).
+    """
+    try:
+        data = json.loads(stdout)
+        roots = data["blockdevices"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ProbeUnknown("lsblk output did not parse") from e
+    volumes: list[dict[str, Any]] = []
+
+    def walk(node: dict[str, Any], chain: list[dict[str, Any]]) -> None:
+        chain = [*chain, node]
+        name = str(node.get("name") or "")
+        device = node.get("path") or (name if name.startswith("/") else f"/dev/{name}")
+        mounts = node.get("mountpoints")
+        if mounts is None:
+            mounts = [node.get("mountpoint")]
+        for mount in mounts:
+            if not mount:
+                continue
+            disk = chain[0]
+            volumes.append({
+                "mount": mount,
+                "device": device,
+                "fstype": node.get("fstype"),
+                "size": int(node["size"]) if str(node.get("size", "")).isdigit() else None,
+                "type": node.get("type"),
+                "encrypted": any(
+                    n.get("type") == "crypt" or (n is not node and n.get("fstype") == "crypto_LUKS")
+                    for n in chain
+                ),
+                "layout": ">".join(str(n.get("type")) for n in chain),
+                # USB = TRAN usb on the disk; RM misses SD cards and many USB SSDs, so
+                # HOTPLUG counts too (balena drivelist#304, reference 4).
+                "removable": any(
+                    _flag(n.get("rm")) or _flag(n.get("hotplug")) or n.get("tran") == "usb"
+                    for n in chain if n.get("type") in ("disk", "part")
+                ),
+                "vendor": _text(disk.get("vendor")),
+                "model": _text(disk.get("model")),
+                "serial": _text(disk.get("serial")),
+            })
+        for child in node.get("children") or []:
+            walk(child, chain)
+
+    for root in roots:
+        walk(root, [])
+    return volumes
+
+
+def layout_name(layout: str) -> str:
+    """A reader's name for a block layout: "LVM on LUKS", "LUKS on LVM", "LUKS", "plain"."""
+    types = layout.split(">")
+    if "crypt" not in types:
+        return "plain"
+    c = types.index("crypt")
+    if "lvm" in types[c + 1:]:
+        return "LVM on LUKS"
+    if "lvm" in types[:c]:
+        return "LUKS on LVM"
+    return "LUKS"
+
+
+def lsblk_volumes(run: Runner) -> list[dict[str, Any]]:
+    result = run.run(LSBLK)
+    if result.error is None and result.rc != 0:
+        result = run.run(LSBLK_OLD)
+    if not result.ok:
+        raise command_failed(result, "lsblk")
+    return parse_lsblk(result.stdout)
+
+
+def is_exempt(volume: dict[str, Any]) -> bool:
+    return volume["mount"] in EXEMPT_MOUNTS or volume.get("fstype") in EXEMPT_FSTYPES
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    """/etc/os-release: shell-style KEY=value lines (os-release(5))."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        try:
+            parts = shlex.split(value)
+        except ValueError:
+            continue
+        out[key.strip()] = parts[0] if parts else ""
+    return out
+
+
+def os_release(run: Runner) -> dict[str, str]:
+    for path in ("/etc/os-release", "/usr/lib/os-release"):
+        result = run.read(path)
+        if result.ok:
+            return parse_os_release(result.text or "")
+    raise ProbeUnknown("no /etc/os-release")
+
+
+def desktop(run: Runner) -> str | None:
+    """The desktop of the session we run in: "gnome", "kde", another name, or None.
+
+    XDG_CURRENT_DESKTOP is a colon-separated list (e.g. "ubuntu:GNOME"); it is set by
+    the display manager for X11 and Wayland sessions alike.
+    """
+    value = run.getenv("XDG_CURRENT_DESKTOP") or run.getenv("DESKTOP_SESSION") or ""
+    names = [n.strip().lower() for n in value.replace(";", ":").split(":") if n.strip()]
+    if not names:
+        return None
+    for known in ("gnome", "kde", "cinnamon", "mate", "xfce", "unity", "budgie"):
+        if known in names or any(n.startswith(known) for n in names):
+            # Unity and Budgie use GNOME's screensaver keys.
+            return "gnome" if known in ("unity", "budgie") else known
+    return names[-1]
