@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 
 from server.auth import device_auth
 from server.checkins.intake import store
@@ -25,8 +25,8 @@ def checkin(request, payload: CheckinIn):
     status, device = store(request.auth, payload)
     if status == "stored" and device.lifecycle_state in GONE_STATES:
         # Stored and a violation raised; the agent keeps running (protocol: 409).
-        return 409, {"detail": f"device is recorded as {device.lifecycle_state}; report stored",
-                     "field": None}
+        return Status(409, {"detail": f"device is recorded as {device.lifecycle_state}; "
+                                      "report stored", "field": None})
     policy, version = effective()
     return {"status": status, "policy": policy, "policy_version": version,
             "server_time": timezone.now()}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import Router
+from ninja import Router, Status
 
 from server.auth import device_auth
 from server.enrollment import service
@@ -18,8 +18,8 @@ def enroll(request, payload: EnrollIn):
     """Trade an enrollment secret for a device id and a device token."""
     device, token = service.enroll(payload)
     policy, version = effective()
-    return 201, {"device_id": device.id, "token": token, "policy": policy,
-                 "policy_version": version}
+    return Status(201, {"device_id": device.id, "token": token, "policy": policy,
+                 "policy_version": version})
 
 
 @router.post("/token/rotate", auth=device_auth, response={200: TokenOut, 401: ErrorOut})
