@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "server.findings",
     "server.violations",
     "server.serve",
+    "server.accounts",
+    "server.console",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import JsonResponse
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from server.api import api
 
@@ -17,5 +17,7 @@ def unknown_api_version(request, version: str):
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("accounts/", include("server.accounts.urls")),
+    path("console/", include("server.console.urls")),
     re_path(r"^api/(?P<version>(?!v1/)[^/]+)/", unknown_api_version),
 ]
