@@ -30,8 +30,9 @@ class Limits:
     max_member_in_memory: int = 64 * MiB  # a member needing random access is read to memory
     # Text handed to the engine for one file (plain text streams and extracted text alike).
     max_text_bytes: int = 2 * GiB
-    # Formats parsed as a whole (JSON, XML, e-mail): above this they are scanned as text.
-    max_parse_bytes: int = 64 * MiB
+    # Formats parsed as a whole (JSON, XML, e-mail, notebooks): above this they are scanned
+    # as text. Parsed trees take ~5-10x their file size in Python objects.
+    max_parse_bytes: int = 16 * MiB
     max_nesting: int = 200  # JSON/XML depth
     max_rows: int = 5_000_000  # rows per table (SQLite/Parquet/XLSX/CSV)
     max_sqlite_rows: int = 100_000  # rows read per SQLite table

@@ -23,7 +23,25 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.classifier.formats import delimited, sniff, text
+from agent.classifier.formats import (
+    archive,
+    ccda,
+    delimited,
+    dicom,
+    docx,
+    eml,
+    fhir,
+    hl7,
+    ipynb,
+    jsonfmt,
+    parquet,
+    pdf,
+    sniff,
+    sqlite,
+    text,
+    xlsx,
+    xmlfmt,
+)
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import DEFAULT_LIMITS, Budget, Limits
 from agent.classifier.units import ExtractionError, Unit
@@ -42,6 +60,28 @@ EXTRACTORS: dict[str, Extractor] = {
     "text": text.units,
     "csv": delimited.units,
     "tsv": delimited.units,
+    "json": jsonfmt.units,
+    "jsonl": jsonfmt.jsonl_units,
+    "xml": xmlfmt.units,
+    "hl7": hl7.units,
+    "fhir-json": fhir.units,
+    "fhir-ndjson": fhir.ndjson_units,
+    "fhir-xml": fhir.xml_units,
+    "ccda-xml": ccda.units,
+    "xlsx": xlsx.units,
+    "docx": docx.units,
+    "pptx": docx.pptx_units,
+    "pdf": pdf.units,
+    "dicom": dicom.units,
+    "zip": archive.zip_units,
+    "tar": archive.tar_units,
+    "gzip": archive.compressed_units("gzip"),
+    "bzip2": archive.compressed_units("bzip2"),
+    "xz": archive.compressed_units("xz"),
+    "ipynb": ipynb.units,
+    "parquet": parquet.units,
+    "sqlite": sqlite.units,
+    "eml": eml.units,
     "binary": _none,
 }
 

@@ -31,6 +31,28 @@ class Source:
     opener: Callable[[], BinaryIO] | None = None
     compressed_size: int | None = None  # for members: what the container stored
     _head: bytes | None = field(default=None, repr=False)
+    _head_reader: Callable[[], bytes] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_stream(cls, name: str, size: int | None, stream: BinaryIO) -> Source:
+        """A source over a stream that can be read once (a tar member, a gzip body).
+
+        The head is read for sniffing and replayed in front of the rest on ``open()``."""
+        state = {"opened": False}
+        src = cls(name=name, size=size)
+
+        def opener() -> BinaryIO:
+            if state["opened"]:
+                raise ExtractionError("member stream can be read only once")
+            state["opened"] = True
+            return io.BufferedReader(_Replay(src.head(), stream))
+
+        def head() -> bytes:
+            return stream.read(HEAD_BYTES)
+
+        src.opener = opener
+        src._head_reader = head
+        return src
 
     def open(self) -> BinaryIO:
         """A fresh binary stream positioned at the start."""
@@ -45,6 +67,8 @@ class Source:
         if self._head is None:
             if self.data is not None:
                 self._head = self.data[:HEAD_BYTES]
+            elif self._head_reader is not None:
+                self._head = self._head_reader()
             else:
                 with self.open() as f:
                     self._head = f.read(HEAD_BYTES)
@@ -65,3 +89,24 @@ class Source:
             self.data = data
             self.size = len(data)
         return io.BytesIO(self.data)
+
+
+class _Replay(io.RawIOBase):
+    """`head` then the rest of `stream`: undoes the read that sniffing made."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self.head = memoryview(head)
+        self.stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        if self.head:
+            n = min(len(b), len(self.head))
+            b[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.stream.read(len(b))
+        b[: len(data)] = data
+        return len(data)

@@ -1,0 +1,93 @@
+"""DICOM headers (never pixels) as a Record.
+
+pydicom reads the header and stops before Pixel Data (7FE0,0010), deferring any long
+value. Identity: PatientName (0010,0010) or PatientID (0010,0020) non-empty (DICOM PS3.3
+C.7.1.1 Patient Module); other patient attributes are counted. A de-identified file
+(PS3.15 Annex E) has them empty: no identity. Descriptions go to the engine as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pydicom
+from pydicom.errors import InvalidDicomError
+
+from agent.classifier.formats.source import Source
+from agent.classifier.limits import Budget
+from agent.classifier.units import ExtractionError, Record, TextBlock, Unit
+
+# Keyword -> identifier kind (PS3.6 data dictionary, group 0010 and a few others).
+IDENTIFIERS = {
+    "PatientName": "name",
+    "OtherPatientNames": "name",
+    "PatientBirthName": "name",
+    "PatientMotherBirthName": "name",
+    "PatientID": "mrn",
+    "OtherPatientIDs": "mrn",
+    "IssuerOfPatientID": None,
+    "PatientBirthDate": "dob",
+    "PatientAddress": "address",
+    "PatientTelephoneNumbers": "phone",
+    "MedicalRecordLocator": "mrn",
+    "AccessionNumber": "accession",
+    "DeviceSerialNumber": "device",
+    "PatientInsurancePlanCodeSequence": "member_id",
+}
+# Free text that can describe a condition or name someone (PS3.15 Annex E lists them).
+TEXT = (
+    "StudyDescription",
+    "SeriesDescription",
+    "ReasonForStudy",
+    "RequestedProcedureDescription",
+    "AdmittingDiagnosesDescription",
+    "AdditionalPatientHistory",
+    "ImageComments",
+    "PatientComments",
+    "MedicalAlerts",
+    "Allergies",
+    "PerformedProcedureStepDescription",
+    "BodyPartExamined",
+    "Modality",
+)
+
+
+def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    target = src.seekable(budget)
+    try:
+        ds = pydicom.dcmread(target, stop_before_pixels=True, defer_size=4096)
+    except InvalidDicomError:
+        raise ExtractionError("corrupt dicom: not a DICOM file") from None
+    except (EOFError, ValueError, KeyError, OSError, TypeError, AttributeError) as e:
+        raise ExtractionError(
+            f"corrupt dicom: truncated or malformed header ({type(e).__name__})"
+        ) from None
+    budget.check_time()
+    identifiers: dict[str, int] = {}
+    for keyword, kind in IDENTIFIERS.items():
+        if kind and _value(ds, keyword):
+            identifiers[kind] = identifiers.get(kind, 0) + 1
+    identity = bool(_value(ds, "PatientName") or _value(ds, "PatientID"))
+    lines = [f"{k}: {_value(ds, k)}" for k in TEXT if _value(ds, k)]
+    text = "\n".join(lines) + "\n" if lines else ""
+    budget.add_text(len(text))
+    yield Record(
+        format="dicom",
+        patient_identity=identity,
+        identifiers=identifiers,
+        health={"imaging": 1} if identity or _value(ds, "Modality") else {},
+        text=[TextBlock(text, where="header")] if text else [],
+        where="header",
+    )
+
+
+def _value(ds: pydicom.Dataset, keyword: str) -> str:
+    try:
+        v = ds.get(keyword)
+    except Exception:  # noqa: BLE001 - a malformed element is simply unreadable
+        return ""
+    if v is None:
+        return ""
+    if isinstance(v, pydicom.Sequence):
+        return "sequence" if len(v) else ""
+    return str(v).strip().strip("^").strip()

@@ -1,0 +1,232 @@
+"""JSON and JSON Lines: arrays of objects become Tables, everything else `key: value` text.
+
+A list of objects is a table whatever its depth ({"data": {"patients": [...]}}), so the
+engine can judge record by record; nested values inside a row are flattened to dotted
+columns. Scalars outside tables become lines `parent.key: value`, which keeps the key as
+context for the value. JSON is parsed whole up to `Limits.max_parse_bytes` (scanned as
+text above that); JSON Lines is streamed line by line.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from agent.classifier.formats import textcodec
+from agent.classifier.formats.source import Source
+from agent.classifier.limits import Budget
+from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
+
+TEXT_BLOCK_CHARS = 1 << 20
+HEADER_SAMPLE = 200  # JSON Lines: the header is the keys of the first objects
+MAX_LINE = 16 << 20  # JSON Lines: a longer line is scanned as text
+
+
+def load(src: Source, budget: Budget, kind: str = "json") -> Any:
+    """Parse a whole JSON document; None when it is over `max_parse_bytes`."""
+    limits = budget.limits
+    if src.size is not None and src.size > limits.max_parse_bytes:
+        return None
+    with src.open() as f:
+        raw = f.read(limits.max_parse_bytes + 1)
+    if len(raw) > limits.max_parse_bytes:
+        return None
+    encoding = textcodec.detect(raw[:8192]) or "latin-1"
+    try:
+        return json.loads(raw.decode(encoding, errors="replace"))
+    except RecursionError:
+        raise ExtractionError(f"{kind} nesting deeper than {limits.max_nesting}") from None
+    except ValueError as e:
+        # JSONDecodeError's message says where, not what: line and column only.
+        pos = getattr(e, "lineno", None)
+        raise ExtractionError(f"corrupt {kind}: invalid JSON at line {pos}") from None
+
+
+def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    obj = load(src, budget)
+    if obj is None:
+        yield from _as_text(src, budget)
+        return
+    yield from walk(obj, budget)
+
+
+def _as_text(src: Source, budget: Budget) -> Iterator[Unit]:
+    from agent.classifier.formats import text
+
+    yield from text.units(src, budget)
+
+
+def walk(obj: Any, budget: Budget, path: str = "", kind: str = "json") -> Iterator[Unit]:
+    """Tables for arrays of objects, TextBlocks of `key: value` lines for the rest."""
+    buf = TextBuffer(budget)
+    yield from _walk(obj, budget, path, buf, 0, kind)
+    yield from buf.flush()
+
+
+def _walk(
+    obj: Any, budget: Budget, path: str, buf: TextBuffer, depth: int, kind: str
+) -> Iterator[Unit]:
+    if depth > budget.limits.max_nesting:
+        raise ExtractionError(f"{kind} nesting deeper than {budget.limits.max_nesting}")
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            p = _join(path, str(k))
+            if isinstance(v, dict | list):
+                yield from _walk(v, budget, p, buf, depth + 1, kind)
+            else:
+                yield from buf.add(f"{p}: {scalar(v)}")
+    elif isinstance(obj, list):
+        if is_records(obj):
+            budget.check_time()
+            yield table(obj, path or "top level", budget, depth, kind)
+        else:
+            for x in obj:
+                yield from _walk(x, budget, path, buf, depth + 1, kind)
+    else:
+        yield from buf.add(f"{path}: {scalar(obj)}" if path else scalar(obj))
+
+
+def _join(path: str, key: str) -> str:
+    # Keep the last two levels: enough context ("patient.ssn"), short lines.
+    parent = path.rsplit(".", 1)[-1] if path else ""
+    return f"{parent}.{key}" if parent else key
+
+
+def is_records(items: list) -> bool:
+    return bool(items) and sum(isinstance(x, dict) for x in items) >= 0.8 * len(items)
+
+
+def table(items: list, where: str, budget: Budget, depth: int, kind: str = "json") -> Table:
+    rows = [
+        flatten(x, budget, depth, kind) if isinstance(x, dict) else {"value": scalar(x)}
+        for x in items
+    ]
+    header: dict[str, None] = {}
+    for r in rows:
+        header.update(dict.fromkeys(r))
+    cols = list(header)
+    return Table(header=cols, rows=[[r.get(c, "") for c in cols] for r in rows], where=where)
+
+
+def flatten(obj: dict, budget: Budget, depth: int = 0, kind: str = "json") -> dict[str, str]:
+    """One level of columns from a nested object: {"name": {"family": "X"}} -> name.family.
+    Repeated values (lists) are joined with "; "."""
+    out: dict[str, list[str]] = {}
+
+    def visit(v: Any, key: str, d: int) -> None:
+        if d > budget.limits.max_nesting:
+            raise ExtractionError(f"{kind} nesting deeper than {budget.limits.max_nesting}")
+        if isinstance(v, dict):
+            for k, x in v.items():
+                visit(x, f"{key}.{k}" if key else str(k), d + 1)
+        elif isinstance(v, list):
+            for x in v:
+                visit(x, key, d + 1)
+        elif v is not None:
+            out.setdefault(key or "value", []).append(scalar(v))
+
+    visit(obj, "", depth)
+    return {k: "; ".join(v) for k, v in out.items()}
+
+
+def scalar(v: Any) -> str:
+    if v is None:
+        return ""
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    return str(v)
+
+
+class TextBuffer:
+    """Collects lines and hands them out as TextBlocks of about 1 MiB."""
+
+    def __init__(self, budget: Budget, where: str = "") -> None:
+        self.budget = budget
+        self.where = where
+        self.lines: list[str] = []
+        self.size = 0
+
+    def add(self, line: str) -> Iterator[TextBlock]:
+        self.lines.append(line)
+        self.size += len(line) + 1
+        if self.size >= TEXT_BLOCK_CHARS:
+            yield from self.flush()
+
+    def flush(self) -> Iterator[TextBlock]:
+        if self.lines:
+            text = "\n".join(self.lines) + "\n"
+            self.lines, self.size = [], 0
+            self.budget.check_time()
+            self.budget.add_text(len(text))
+            yield TextBlock(text, where=self.where)
+
+
+# ---- JSON Lines --------------------------------------------------------------------------
+
+
+def lines(src: Source, budget: Budget) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed value or the raw line when it is not JSON) for each line."""
+    encoding = textcodec.detect(src.head()) or "latin-1"
+    with io.TextIOWrapper(src.open(), encoding=encoding, errors="replace") as stream:
+        n = 0
+        while True:
+            line = stream.readline(MAX_LINE)
+            if not line:
+                return
+            n += 1
+            if n % 1024 == 0:
+                budget.check_time()
+            budget.add_text(len(line))
+            s = line.strip()
+            if not s:
+                continue
+            try:
+                yield n, json.loads(s)
+            except RecursionError:
+                raise ExtractionError(
+                    f"jsonl nesting deeper than {budget.limits.max_nesting}"
+                ) from None
+            except ValueError:
+                yield n, s  # not JSON (or a cut line): the engine reads it as text
+
+
+def jsonl_units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    it = lines(src, budget)
+    sample: list[tuple[int, Any]] = []
+    for item in it:
+        sample.append(item)
+        if len(sample) >= HEADER_SAMPLE:
+            break
+    header: dict[str, None] = {}
+    for _, v in sample:
+        if isinstance(v, dict):
+            header.update(dict.fromkeys(flatten(v, budget, 0, "jsonl")))
+    cols = list(header)
+    if not cols:  # no objects: lines of arrays, strings or junk are text
+        buf = TextBuffer(budget)
+        for _, v in _chain(sample, it):
+            yield from buf.add(v if isinstance(v, str) else json.dumps(v))
+        yield from buf.flush()
+        return
+
+    def rows() -> Iterator[list[str]]:
+        for _, v in _chain(sample, it):
+            if isinstance(v, dict):
+                flat = flatten(v, budget, 0, "jsonl")
+                row = [flat.pop(c, "") for c in cols]
+                # Keys the header sample did not see ride along as "key: value" cells.
+                row.extend(f"{k}: {x}" for k, x in flat.items())
+                yield row
+            else:  # a line that is not an object: one cell holding its text
+                yield [v if isinstance(v, str) else json.dumps(v)]
+
+    yield Table(header=cols, rows=rows(), first_row_line=sample[0][0] if sample else 1)
+
+
+def _chain(first: list, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest

@@ -1,0 +1,83 @@
+"""XLSX / XLSM: every sheet as a Table, streamed with openpyxl's read-only mode.
+
+The package's declared sizes are checked first (an xlsx is a zip, so it can be a zip
+bomb). Cached values are read (`data_only`), never formulas evaluated. The header is the
+first non-empty row when it looks like column names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import openpyxl
+
+from agent.classifier.formats import archive
+from agent.classifier.formats.delimited import _is_header
+from agent.classifier.formats.source import Source
+from agent.classifier.limits import Budget
+from agent.classifier.units import ExtractionError, Table, Unit
+
+
+def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    archive.open_zip(src, budget, "xlsx").close()  # size and ratio checks only
+    try:
+        wb = openpyxl.load_workbook(src.seekable(budget), read_only=True, data_only=True)
+    except KeyError:
+        raise ExtractionError("corrupt xlsx: a required part is missing") from None
+    try:
+        for ws in wb.worksheets:
+            budget.check_time()
+            rows = _rows(ws, budget)
+            first = next(rows, None)
+            if first is None:
+                continue
+            line, cells = first
+            header = cells if _is_header(cells) else None
+            yield Table(
+                header=header,
+                rows=_prepend(None if header else cells, rows),
+                where=f"sheet {ws.title}",
+                first_row_line=line + 1 if header else line,
+            )
+    finally:
+        wb.close()
+
+
+def _rows(ws: Any, budget: Budget) -> Iterator[tuple[int, list[str]]]:
+    n = 0
+    for i, row in enumerate(ws.iter_rows(values_only=True), 1):
+        cells = [_cell(v) for v in row]
+        while cells and not cells[-1]:
+            cells.pop()
+        if not cells:
+            continue
+        n += 1
+        if n % 1024 == 0:
+            budget.check_time()
+            budget.add_text(1024 * len(cells) * 8)  # estimate; exact sums cost a pass
+            if n >= budget.limits.max_rows:
+                raise ExtractionError(
+                    f"sheet over {budget.limits.max_rows} rows; rest not scanned", partial=True
+                )
+        yield i, cells
+
+
+def _prepend(first: list[str] | None, rest: Iterator[tuple[int, list[str]]]) -> Iterator[list[str]]:
+    if first is not None:
+        yield first
+    for _, cells in rest:
+        yield cells
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time() else v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return str(v).strip()
