@@ -101,16 +101,27 @@ def sniff_text(text: str) -> str:
 
 
 def _ooxml(head: bytes) -> str:
-    # An OOXML package's first local header is usually [Content_Types].xml, and the
-    # part names follow in the next headers; this works even on a truncated file whose
-    # central directory is gone, so a cut xlsx is reported as a corrupt xlsx.
-    if b"[Content_Types].xml" in head or b"_rels/.rels" in head:
-        if b"xl/" in head:
-            return "xlsx"
-        if b"word/" in head:
-            return "docx"
-        if b"ppt/" in head:
-            return "pptx"
+    # OOXML (ECMA-376 Part 2) is a zip whose part names sit uncompressed in every local
+    # header (APPNOTE 4.3.7: name at offset 30, length at 26) and central directory entry (4.3.12:
+    # at 46, length at 28). Reading them from the head works on a truncated file too, so a cut xlsx
+    # is reported as a corrupt xlsx rather than a corrupt zip.
+    names = set()
+    for sig, size_at, at in ((b"PK\x03\x04", 26, 30), (b"PK\x01\x02", 28, 46)):
+        start = head.find(sig)
+        while start >= 0 and len(names) < 64:
+            n = int.from_bytes(head[start + size_at : start + size_at + 2], "little")
+            names.add(head[start + at : start + at + n])
+            start = head.find(sig, start + 4)
+    package = any(
+        n in (b"[Content_Types].xml", b"_rels/.rels") or n.startswith(b"docProps/") for n in names
+    )
+    for prefix, kind, main in (
+        (b"xl/", "xlsx", b"xl/workbook.xml"),
+        (b"word/", "docx", b"word/document.xml"),
+        (b"ppt/", "pptx", b"ppt/presentation.xml"),
+    ):
+        if main in names or (package and any(n.startswith(prefix) for n in names)):
+            return kind
     return "zip"
 
 

@@ -27,7 +27,13 @@ def detect(head: bytes) -> str | None:
         return "utf-8"
     sample = head[:8192]
     if b"\x00" in sample:
-        return _utf16_without_bom(sample)
+        # Text followed by a run of NULs is a preallocated or sparse log (the tail not yet
+        # written); the NULs are skipped when read. Scattered NULs are UTF-16 or binary.
+        text = sample.rstrip(b"\x00")
+        if len(text) < len(sample) and text and b"\x00" not in text:
+            sample = text
+        else:
+            return _utf16_without_bom(sample)
     # Control characters other than whitespace mean a binary format we do not know.
     controls = len(sample) - len(sample.translate(None, _CONTROL))
     if controls > len(sample) // 100 + 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -22,10 +23,17 @@ from agent.classifier.units import ExtractionError, Table, Unit
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     archive.open_zip(src, budget, "xlsx").close()  # size and ratio checks only
+    target = src.seekable(budget)
+    # A file object, not a path: openpyxl refuses paths whose extension is not .xlsx.
+    fh = open(target, "rb") if isinstance(target, Path) else target
     try:
-        wb = openpyxl.load_workbook(src.seekable(budget), read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     except KeyError:
+        fh.close()
         raise ExtractionError("corrupt xlsx: a required part is missing") from None
+    except BaseException:
+        fh.close()
+        raise
     try:
         for ws in wb.worksheets:
             budget.check_time()
@@ -43,6 +51,7 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
             )
     finally:
         wb.close()
+        fh.close()
 
 
 def _rows(ws: Any, budget: Budget) -> Iterator[tuple[int, list[str]]]:

@@ -1,0 +1,153 @@
+"""Formats are decided by content, never by the file name."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+
+import pytest
+
+from agent.classifier.formats import extract
+from agent.classifier.formats.sniff import sniff
+from tests.classifier.formats.conftest import (
+    HEADER,
+    MRN,
+    NAME,
+    PATIENT_ROW,
+    csv_bytes,
+    drain,
+    write_dicom,
+    write_docx,
+    write_pdf,
+    write_sqlite,
+    write_xlsx,
+    zip_bytes,
+)
+
+
+def test_csv_named_txt_is_a_table(tmp_path):
+    p = tmp_path / "notes.txt"
+    p.write_bytes(csv_bytes())
+    d = drain(p)
+    assert d.format == "csv"
+    ((table, rows),) = d.tables
+    assert table.header == HEADER
+    assert rows == [PATIENT_ROW]
+
+
+def test_xlsx_named_dat_is_a_spreadsheet(tmp_path):
+    p = write_xlsx(tmp_path / "export.dat", {"Patients": [HEADER, PATIENT_ROW]})
+    d = drain(p)
+    assert d.format == "xlsx"
+    ((table, rows),) = d.tables
+    assert table.where == "sheet Patients"
+    assert rows == [PATIENT_ROW]
+
+
+def test_binary_junk_named_csv_is_binary_and_fast(tmp_path):
+    p = tmp_path / "patients.csv"
+    p.write_bytes(os.urandom(1 << 20))
+    d = drain(p)
+    assert d.format == "binary"
+    assert d.error is None and not d.texts and not d.tables
+
+
+def test_png_named_csv_is_binary(tmp_path):
+    p = tmp_path / "patients.csv"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"IHDR" + bytes(200))
+    assert extract(p).format == "binary"
+
+
+@pytest.mark.parametrize(
+    ("name", "writer", "fmt"),
+    [
+        ("a.bin", lambda p: write_docx(p), "docx"),
+        ("a.bin", lambda p: write_pdf(p, ["hello"]), "pdf"),
+        ("a.bin", lambda p: write_dicom(p), "dicom"),
+        ("a.bin", lambda p: write_sqlite(p), "sqlite"),
+        ("a.bin", lambda p: p.write_bytes(zip_bytes({"x.csv": csv_bytes()})), "zip"),
+        ("a.bin", lambda p: p.write_bytes(gzip.compress(csv_bytes())), "gzip"),
+    ],
+)
+def test_binary_formats_by_magic(tmp_path, name, writer, fmt):
+    p = tmp_path / name
+    writer(p)
+    assert extract(p).format == fmt
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("MSH|^~\\&|LAB|ACME|EHR|CLINIC|20260814080000||ORU^R01|99|P|2.5\rPID|1\r", "hl7"),
+        ("\x0bMSH|^~\\&|A|B|C|D|2026||ADT^A01|1|P|2.5\rPID|1\r\x1c\r", "hl7"),  # MLLP
+        ('{"resourceType": "Patient", "id": "x"}', "fhir-json"),
+        ('{"id": "x", "meta": {}, "resourceType": "Bundle"}', "fhir-json"),
+        ('{"resourceType":"Patient"}\n{"resourceType":"Condition"}\n', "fhir-ndjson"),
+        ('{"a": 1}\n{"a": 2}\n', "jsonl"),
+        ('{\n  "a": [1, 2]\n}\n', "json"),
+        ('[{"a": 1}, {"a": 2}]', "json"),
+        ('{"cells": [{"cell_type": "code", "source": []}], "nbformat": 4}', "ipynb"),
+        ('<?xml version="1.0"?>\n<people><p><n>x</n></p></people>', "xml"),
+        ('<?xml version="1.0"?><!-- c --><ClinicalDocument xmlns="urn:hl7-org:v3"/>', "ccda-xml"),
+        ('<Patient xmlns="http://hl7.org/fhir"><id value="1"/></Patient>', "fhir-xml"),
+        (
+            "From: a@example.org\nTo: b@example.org\nSubject: hi\nDate: Mon, 1 Jan 2024\n\nbody",
+            "eml",
+        ),
+        ("a\tb\tc\n1\t2\t3\n4\t5\t6\n", "tsv"),
+        ("a;b;c\n1;2;3\n4;5;6\n", "csv"),
+        ("Dear Sir, thank you.\nWe met, briefly, on Monday.\nRegards\n", "text"),
+        ("def f(a, b):\n    return g(a, b, c)\n\nprint(f(1, 2))\n", "text"),
+    ],
+)
+def test_text_formats_by_content(tmp_path, text, fmt):
+    p = tmp_path / "file.dat"
+    p.write_text(text, encoding="utf-8", newline="")
+    assert extract(p).format == fmt
+
+
+def test_truncated_xlsx_is_still_recognised_as_xlsx(tmp_path):
+    p = write_xlsx(tmp_path / "a.xlsx", {"S": [HEADER, PATIENT_ROW]})
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    assert sniff(p.read_bytes()) == "xlsx"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16", "utf-8-sig", "latin-1"])
+def test_text_encodings_decode(tmp_path, encoding):
+    text = (f"Patient: {NAME}\nMRN {MRN}, seen today, café, résumé.\nPlan: follow up.\n") * 20
+    p = tmp_path / "note.txt"
+    p.write_bytes(text.encode(encoding))
+    d = drain(p)
+    assert d.format == "text"
+    assert d.error is None
+    assert "".join(t.text for t in d.texts) == text
+
+
+def test_utf16_csv_without_bom_is_a_table(tmp_path):
+    p = tmp_path / "export.txt"
+    p.write_bytes(csv_bytes().decode().encode("utf-16-le"))
+    d = drain(p)
+    assert d.format == "csv"
+    assert d.tables[0][1] == [PATIENT_ROW]
+
+
+def test_empty_file_is_text_without_units(tmp_path):
+    p = tmp_path / "empty.csv"
+    p.write_bytes(b"")
+    d = drain(p)
+    assert (d.format, d.texts, d.tables, d.error) == ("text", [], [], None)
+
+
+def test_json_lines_header_and_extra_keys(tmp_path):
+    p = tmp_path / "events.log"
+    lines = [{"patient": NAME, "mrn": MRN}] * 3 + [{"patient": NAME, "dx": "E11.9"}]
+    p.write_text("\n".join(json.dumps(x) for x in lines) + "\nnot json\n")
+    d = drain(p)
+    assert d.format == "jsonl"
+    ((table, rows),) = d.tables
+    assert table.header == ["patient", "mrn", "dx"]
+    assert rows[0] == [NAME, MRN, ""]
+    assert rows[3] == [NAME, "", "E11.9"]
+    assert rows[4] == ["not json"]
