@@ -58,6 +58,7 @@ def probe_linux(run: Runner) -> dict[str, Any]:
             "mount": v["mount"],
             "device": v["device"],
             "fstype": v["fstype"],
+            "size": v["size"],
             "encrypted": v["encrypted"],
             "status": NOT_APPLICABLE if exempt else _status(v["encrypted"]),
             "removable": v["removable"],
@@ -224,13 +225,14 @@ def probe_windows(run: Runner) -> dict[str, Any]:
 
 def _describe(v: dict[str, Any]) -> str:
     where = v["mount"] + (f" ({v['device']})" if v.get("device") and v["device"] != v["mount"] else "")
+    where += " " if where.endswith(":") else ": "  # "C: encrypted", "/ (/dev/sda2): encrypted"
     if v.get("note"):
-        return f"{where}: BitLocker {v['note']}"
+        return f"{where}BitLocker {v['note']}"
     if v["status"] == PASS:
-        return f"{where}: encrypted" + (f", {v['layout']}" if v.get("layout") else "")
+        return f"{where}encrypted" + (f", {v['layout']}" if v.get("layout") else "")
     if v["status"] == FAIL:
-        return f"{where}: not encrypted"
-    return f"{where}: {v['status']}"
+        return f"{where}not encrypted"
+    return f"{where}{v['status']}"
 
 
 def evaluate(facts: dict[str, Any], policy: dict, os_name: str, context: dict) -> CheckResult:
@@ -268,19 +270,6 @@ def list_volumes(runner: Runner | None = None) -> list[dict[str, Any]]:
     return _PROBES[runner.os](runner)["volumes"]
 
 
-def parse_mountinfo(text: str) -> list[tuple[str, str, str]]:
-    """(mount, fstype, source) per line of /proc/self/mountinfo (proc(5))."""
-    out = []
-    for line in text.splitlines():
-        left, _, right = line.partition(" - ")
-        fields, rest = left.split(), right.split()
-        if len(fields) >= 5 and len(rest) >= 2:
-            # Spaces and tabs in mount points are octal-escaped (\040).
-            mount = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
-            out.append((mount, rest[0], rest[1]))
-    return out
-
-
 def _contains(mount: str, path: str, os_name: str) -> bool:
     if os_name == "windows":
         m, p = mount.rstrip("\\/").lower(), path.replace("/", "\\").lower()
@@ -302,7 +291,7 @@ def _cached(runner: Runner, live: bool) -> tuple[list[dict[str, Any]], list[tupl
     mounts: list[tuple[str, str, str]] = []
     if runner.os == "linux":
         info = runner.read("/proc/self/mountinfo")
-        mounts = parse_mountinfo(info.text or "") if info.ok else []
+        mounts = linux.parse_mountinfo(info.text or "") if info.ok else []
     if live:
         _live["live"] = (now, volumes, mounts)
     else:

@@ -7,6 +7,7 @@ key=value), environment variables. Everything here reads through the runner.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from typing import Any
 
@@ -118,13 +119,34 @@ def layout_name(layout: str) -> str:
     return "LUKS"
 
 
+def parse_mountinfo(text: str) -> list[tuple[str, str, str]]:
+    """(mount, fstype, source) per line of /proc/self/mountinfo (proc(5))."""
+    out = []
+    for line in text.splitlines():
+        left, _, right = line.partition(" - ")
+        fields, rest = left.split(), right.split()
+        if len(fields) >= 5 and len(rest) >= 2:
+            # Spaces and tabs in mount points are octal-escaped (\040).
+            mount = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            out.append((mount, rest[0], rest[1]))
+    return out
+
+
 def lsblk_volumes(run: Runner) -> list[dict[str, Any]]:
     result = run.run(LSBLK)
     if result.error is None and result.rc != 0:
         result = run.run(LSBLK_OLD)
     if not result.ok:
         raise command_failed(result, "lsblk")
-    return parse_lsblk(result.stdout)
+    volumes = parse_lsblk(result.stdout)
+    if any(v["fstype"] is None for v in volumes):
+        # lsblk takes FSTYPE from the udev database; without udev (containers, minimal
+        # VMs) it is empty, while the kernel's mount table still knows it.
+        info = run.read("/proc/self/mountinfo")
+        kinds = {m: f for m, f, _ in parse_mountinfo(info.text or "")} if info.ok else {}
+        for v in volumes:
+            v["fstype"] = v["fstype"] or kinds.get(v["mount"])
+    return volumes
 
 
 def is_exempt(volume: dict[str, Any]) -> bool:

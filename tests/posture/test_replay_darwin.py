@@ -1,0 +1,78 @@
+"""macOS verdicts replayed from real outputs (tests/fixtures/posture/darwin-*.json)."""
+
+from __future__ import annotations
+
+from agent.posture import removable_media
+from agent.posture.disk_encryption import volume_for_path
+
+from .conftest import replay, verdicts
+
+
+def test_filevault_on_with_mdm_screen_saver_passes():
+    v = verdicts("darwin-filevault-on-mdm")
+    assert {k: r.status for k, r in v.items()} == dict.fromkeys(v, "pass")
+    assert v["disk_encryption"].observed == "FileVault on"
+    vols = {x["mount"]: x for x in v["disk_encryption"].details["volumes"]}
+    assert vols["/"]["status"] == "pass" and vols["/System/Volumes/Data"]["encrypted"] is True
+    assert vols["/System/Volumes/VM"]["status"] == "not_applicable"
+    lock = v["screen_lock"]
+    # MDM idleTime 600 wins over display sleep; MDM askForPasswordDelay 5 is the grace
+    assert lock.details["source"] == "mdm" and lock.details["managed"] is True
+    assert lock.details["lock_after_seconds"] == 605
+    assert lock.observed == "locks after 605 s idle (managed)"
+    assert v["firewall"].details["state"] == 1
+    assert v["os_supported"].observed == "macOS 14.5"
+
+
+def test_encryption_in_progress_usb_stick_and_lock_off():
+    v = verdicts("darwin-encrypting-usb")
+    assert v["disk_encryption"].status == "in_progress"
+    assert v["disk_encryption"].observed == "FileVault encrypting (37.2%)"
+    usb = next(x for x in v["disk_encryption"].details["volumes"] if x["mount"] == "/Volumes/UNTITLED")
+    assert usb == {"mount": "/Volumes/UNTITLED", "device": "/dev/disk4s1",
+                   "fstype": "Microsoft Basic Data", "encrypted": False, "status": "fail",
+                   "removable": True, "system": False}
+    assert v["screen_lock"].status == "fail" and v["screen_lock"].observed == "screen lock off"
+    # AutoLogOutDelay 0 is "off"; lock off too: fail
+    assert v["auto_logoff"].status == "fail"
+    # State = 2 ("blocking all") has no "enabled" in it and is still on (Mac-Health-Check PR#8)
+    assert v["firewall"].status == "pass" and v["firewall"].details["state"] == 2
+    assert v["os_updates"].observed == "off: AutomaticallyInstallMacOSUpdates"
+    assert v["os_supported"].status == "fail"
+    media = v["removable_media"].details["volumes"]
+    assert media == [{"mount": "/Volumes/UNTITLED", "device": "/dev/disk4s1", "vendor": None,
+                      "model": "SanDisk Cruzer Blade", "serial": None, "size": 15518924800,
+                      "fstype": "msdos", "encrypted": False}]
+
+
+def test_login_window_is_unknown_and_filevault_off_fails():
+    v = verdicts("darwin-loginwindow-filevault-off")
+    assert v["disk_encryption"].status == "fail"
+    assert v["disk_encryption"].fix.startswith("Turn on FileVault")
+    assert v["screen_lock"].status == "unknown"
+    assert v["screen_lock"].reason == "no console user (login window)"
+    # AutoLogOutDelay 86400 (DISA) is a real logoff but beyond the 900 s policy
+    assert v["auto_logoff"].observed == "idle sessions end after 86400 s"
+    assert v["auto_logoff"].status == "unknown"
+    assert v["firewall"].status == "fail"
+    # absent SoftwareUpdate keys are the OS default, on
+    assert v["os_updates"].status == "pass"
+
+
+def test_display_sleep_decides_when_it_is_shorter_than_the_screen_saver():
+    runner = replay("darwin-encrypting-usb")
+    cmds = runner.data["commands"]
+    cmds["sysadminctl -screenLock status"]["stderr"] = "screenLock delay is 5 seconds\n"
+    cmds["pmset -g custom"]["stdout"] = "Battery Power:\n displaysleep 2\nAC Power:\n displaysleep 10\n"
+    from agent.posture import screen_lock
+
+    facts = screen_lock.probe_darwin(runner)
+    # idleTime 1200 s; display sleeps after 10 min on AC (the longer source): 600 + 5
+    assert facts["lock_after_seconds"] == 605
+
+
+def test_darwin_volume_for_path_and_removable_list():
+    runner = replay("darwin-encrypting-usb")
+    assert volume_for_path("/Volumes/UNTITLED/x.csv", runner)["removable"] is True
+    assert volume_for_path("/Users/bob/x.csv", runner)["mount"] == "/"
+    assert [m["mount"] for m in removable_media.list_removable(runner)] == ["/Volumes/UNTITLED"]
