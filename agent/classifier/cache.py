@@ -1,0 +1,81 @@
+"""Incremental scanning: skip files that have not changed since they were classified.
+
+SQLite, keyed by device + inode + size + mtime (ns) and the rules digest, so a rules
+update rescans everything. Stored: the verdict, counts per kind, format, reason and first
+evidence location. Never a value, never a path or file name (a file name can be a
+patient's name); archives are not cached because their members are reported by name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+from agent.classifier.result import FileResult
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS verdicts (
+    dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    rules TEXT NOT NULL,
+    classification TEXT NOT NULL, identifiers TEXT NOT NULL, health TEXT NOT NULL,
+    format TEXT NOT NULL, reason TEXT, first_evidence TEXT,
+    PRIMARY KEY (dev, ino)
+)
+"""
+
+
+class Cache:
+    """Verdict cache in one SQLite file (e.g. ``agent.paths.cache_dir() / "scan.sqlite"``)."""
+
+    def __init__(self, path: str | os.PathLike, rules_digest: str | None = None):
+        if rules_digest is None:
+            from agent.classifier.rules import default_rules
+
+            rules_digest = default_rules().digest
+        self.path = Path(path)
+        self.rules = rules_digest
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
+        if os.name == "posix":
+            try:
+                self.path.chmod(0o600)
+            except OSError:
+                pass
+        with self._db:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(_SCHEMA)
+
+    def get(self, path: Path, st: os.stat_result) -> FileResult | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT size, mtime_ns, rules, classification, identifiers, health, format, reason,"
+                " first_evidence FROM verdicts WHERE dev=? AND ino=?",
+                (st.st_dev, st.st_ino)).fetchone()
+        if row is None or row[0] != st.st_size or row[1] != st.st_mtime_ns or row[2] != self.rules:
+            return None
+        return FileResult(str(path), row[3], json.loads(row[4]), json.loads(row[5]), row[6],
+                          st.st_size, row[7], row[8])
+
+    def put(self, path: Path, st: os.stat_result, result: FileResult) -> None:
+        if result.members:
+            return
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, self.rules,
+                 result.classification, json.dumps(result.identifiers), json.dumps(result.health),
+                 result.format, result.reason, result.first_evidence))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,140 @@
+"""Evidence for one file: counts per kind, and whether identifiers and health information
+meet (same record, or near each other in free text). Counts and locations only.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from agent.classifier.engine import Engine, Hit
+from agent.classifier.names import find_names
+
+# Identifier kinds that do not name a person on their own: an IP is mostly infrastructure,
+# a date or a ZIP without a person is not identifying (phi-detection.md 7). They are still
+# counted, but neither make a file `pii` alone nor pair with health information.
+WEAK_KINDS = frozenset({"ip", "date", "zip"})
+# Free text: an identifier and a health finding this close (bytes) are taken to be about
+# the same person (Purview uses 300 characters for its ICD-10 proximity; a note's header
+# block and its assessment are usually within a few hundred bytes).
+PROXIMITY = 600
+# Blocks this small (a note, a letter, a message) are one context: header and body belong
+# to the same person wherever they sit.
+SMALL_BLOCK = 4096
+
+
+@dataclass
+class Evidence:
+    identifiers: Counter = field(default_factory=Counter)
+    health: Counter = field(default_factory=Counter)
+    phi: bool = False
+    strong_identifier: bool = False
+    phi_where: str | None = None
+    first_where: str | None = None
+
+    def identifier(self, kind: str, where: str | None, n: int = 1) -> None:
+        self.identifiers[kind] += n
+        if kind not in WEAK_KINDS:
+            self.strong_identifier = True
+            if self.first_where is None:
+                self.first_where = where
+
+    def health_info(self, kind: str, n: int = 1) -> None:
+        self.health[kind] += n
+
+    def mark_phi(self, where: str | None) -> None:
+        if not self.phi:
+            self.phi = True
+            self.phi_where = where
+
+    def merge(self, other: Evidence) -> None:
+        self.identifiers.update(other.identifiers)
+        self.health.update(other.health)
+        if other.strong_identifier:
+            self.strong_identifier = True
+            self.first_where = self.first_where or other.first_where
+        if other.phi:
+            self.mark_phi(other.phi_where)
+
+    def label(self) -> str:
+        if self.phi:
+            return "phi"
+        if self.strong_identifier:
+            return "pii"
+        return "none"
+
+    def where(self) -> str | None:
+        return self.phi_where if self.phi else self.first_where
+
+
+_LINE_SUFFIX = re.compile(r"\s*line \d+$")
+
+
+def _locate(data: bytes, pos: int, where: str, line: int | None) -> str | None:
+    """"page 3 line 12" / "line 40012": the line of ``pos`` inside the block."""
+    if line is not None:
+        n = line + data.count(b"\n", 0, pos)
+        return f"{_LINE_SUFFIX.sub('', where)} line {n}".strip()
+    return where or None
+
+
+def _merge_windows(hits: list[Hit], size: int, pad: int) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for h in hits:
+        s, e = max(0, h.start - pad), min(size, h.end + pad)
+        if spans and s <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(e, spans[-1][1]))
+        else:
+            spans.append((s, e))
+    return spans
+
+
+def analyze_text(engine: Engine, text: str, ev: Evidence, *, where: str = "",
+                 line: int | None = None, overlap: int = 0) -> None:
+    """Score one block of free text into ``ev``: count findings, look for names near
+    them, and pair identifiers with health findings by proximity."""
+    data = text.encode("utf-8", "replace")
+    analyze_bytes(engine, data, ev, where=where, line=line,
+                  overlap_bytes=len(text[:overlap].encode("utf-8", "replace")) if overlap else 0)
+
+
+def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
+                  line: int | None = None, overlap_bytes: int = 0) -> None:
+    hits = [h for h in engine.scan(data) if h.counted and h.end > overlap_bytes]
+    if not hits:
+        return
+    size = len(data)
+    spans = [(0, size)] if size <= SMALL_BLOCK else _merge_windows(hits, size, PROXIMITY)
+    seen_names: set[int] = set()
+    ids: list[tuple[int, int, str]] = []  # (start, end, kind) of person identifiers (patient)
+    for ws, we in spans:
+        for nh in find_names(data[ws:we], ws):
+            if nh.end > overlap_bytes and nh.start not in seen_names:
+                seen_names.add(nh.start)
+                ev.identifier("name", _locate(data, nh.start, where, line))
+                if nh.subject == "patient":
+                    ids.append((nh.start, nh.end, "name"))
+    health: list[int] = []
+    for h in hits:
+        if h.category == "identifier":
+            ev.identifier(h.kind, _locate(data, h.start, where, line))
+            if h.subject == "patient" and h.kind not in WEAK_KINDS:
+                ids.append((h.start, h.end, h.kind))
+        else:
+            ev.health_info(h.kind)
+            health.append(h.start)
+    if ev.phi or not ids or not health:
+        return
+    ids.sort()
+    if size <= SMALL_BLOCK:
+        ev.mark_phi(_locate(data, ids[0][0], where, line))
+        return
+    starts = [i[0] for i in ids]
+    for pos in health:
+        k = bisect.bisect_left(starts, pos)
+        for j in (k - 1, k):
+            if 0 <= j < len(ids) and abs(ids[j][0] - pos) <= PROXIMITY:
+                ev.mark_phi(_locate(data, ids[j][0], where, line))
+                return

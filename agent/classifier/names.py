@@ -1,0 +1,141 @@
+"""Person names without NLP: dictionaries, name shapes, and triggers (phi-detection.md 3).
+
+A name is a pair of capitalised tokens in one of the usual forms (``Given [M.] Family``,
+``Family, Given``, ``FAMILY^GIVEN`` as in HL7 XPN and DICOM PN) scored by:
+
+- the shipped dictionaries (US Census 1990 surnames and first names, plus Faker's locale
+  lists; rules/phi/data/build_names.py records the provenance);
+- a trigger just before it ("Patient:", "Name:", "Dear", "Mr.", "this is") or a provider
+  trigger ("Dr.", "Provider:", ", MD" after) that marks whose name it is;
+- the trap list: pairs made only of names that are also English words ("Will Hunt",
+  "Hope Street") need a trigger.
+
+Names are only looked for near other evidence (the caller passes windows), because a
+free-floating capitalised pair on its own says little and costs time on every line of code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agent.classifier import vocab
+
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|['’](?=[^\W\d_]))*(?:-[^\W\d_]+)?")
+_PATIENT_TRIGGER = re.compile(
+    r"(?i)(?:patient|pt|name|client|caller|member|subscriber|insured|guarantor|beneficiary|resident|"
+    r"re|dear|mr|mrs|ms|miss|mx|this is|my name is|transmission for|opened by|attendees?|"
+    r"next of kin|nok|guardian|mother|father|spouse|wife|husband|son|daughter|emergency contact|"
+    r"decedent|deceased|employee|from|to|cc)\s?[:.=,#\"'-]{0,3}\s{0,3}$"
+)
+_PROVIDER_TRIGGER = re.compile(
+    r"(?i)(?:dr|doctor|provider|physician|prescriber|attending|referring|rendering|surgeon|"
+    r"signed by|electronically signed by|seen by|np|rn|pa|clinician)\s?[:.=,#-]{0,3}\s{0,3}$"
+)
+_PROVIDER_SUFFIX = re.compile(r"^,?\s?(?:MD|M\.D\.|DO|D\.O\.|RN|NP|PA-C|PA|DNP|PhD|DDS|FNP)\b")
+_STOP = frozenset(
+    "unknown none not yes no male female test sample patient name first last full given family "
+    "the and or of for to in on at by with from date dob mrn ssn id number phone address type "
+    "street city state zip total new old january february march april may june july august "
+    "september october november december monday tuesday wednesday thursday friday saturday sunday "
+    "north south east west clinic hospital center medical health care department street avenue "
+    "road drive lane suite apt unit room floor building".split()
+)
+
+
+@dataclass(slots=True)
+class NameHit:
+    start: int  # byte offsets in the buffer given to find_names (window-relative + base)
+    end: int
+    score: float
+    subject: str  # "patient" or "provider"
+
+
+def _shape(w: str) -> str:
+    if len(w) < 2:
+        return ""
+    if w.isupper():
+        return "upper"
+    if w[0].isupper() and not w[1:].isupper():
+        return "title"
+    return ""
+
+
+def find_names(data: bytes, base: int = 0) -> list[NameHit]:
+    """Names in ``data`` (a window of a block); offsets are bytes relative to the block
+    (``base`` is the window's start). No text is kept."""
+    text = data.decode("utf-8", "replace")
+    first, last, words = vocab.first_names(), vocab.surnames(), vocab.name_words()
+    toks = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+    out: list[NameHit] = []
+    used_until = -1
+    i = 0
+    n = len(toks)
+    while i < n - 1:
+        s1, e1, w1 = toks[i]
+        if s1 < used_until:
+            i += 1
+            continue
+        sh1 = _shape(w1)
+        if not sh1 or w1.lower() in _STOP:
+            i += 1
+            continue
+        j = i + 1
+        gap = text[e1:toks[j][0]]
+        # skip a middle initial: "Dawn M. Bailey"
+        if gap.strip() == "" and len(toks[j][2]) == 1 and j + 1 < n:
+            gap2 = text[toks[j][1]:toks[j + 1][0]]
+            if gap2.strip() in (".", ""):
+                j += 1
+                gap = " "
+        s2, e2, w2 = toks[j]
+        sh2 = _shape(w2)
+        g = gap.strip()
+        if not sh2 or w2.lower() in _STOP or len(gap) > 3 or g not in ("", ",", "^"):
+            i += 1
+            continue
+        a, b = w1.lower(), w2.lower()
+        if g in (",", "^"):
+            given, family = b, a  # "Family, Given" / FAMILY^GIVEN
+        else:
+            given, family = a, b
+        fn, ln = given in first, family in last
+        before = text[max(0, s1 - 32):s1]
+        trig_patient = bool(_PATIENT_TRIGGER.search(before))
+        trig_provider = bool(_PROVIDER_TRIGGER.search(before)) or bool(
+            _PROVIDER_SUFFIX.match(text[e2:e2 + 8]))
+        triggered = trig_patient or trig_provider
+        both_words = a in words and b in words
+        score = 0.0
+        if g == "^":
+            score = 0.85 if (fn or ln) else 0.0
+        elif fn and ln:
+            if triggered:
+                score = 0.9
+            elif not both_words and (sh1 == sh2):
+                score = 0.6 if g == "" else 0.55
+        elif (fn or ln) and triggered and sh1 == sh2:
+            score = 0.75
+        elif triggered and sh1 == sh2 == "title" and not (a in words or b in words):
+            score = 0.5
+        if score >= 0.5:
+            bs = base + len(text[:s1].encode("utf-8"))
+            be = base + len(text[:e2].encode("utf-8"))
+            out.append(NameHit(bs, be, score, "provider" if trig_provider else "patient"))
+            used_until = e2
+            i = j + 1
+        else:
+            i += 1
+    return out
+
+
+def looks_like_name(cell: str) -> bool:
+    """A table cell that holds a person's name ("Dawn Bailey", "BAILEY, DAWN", "Bailey")."""
+    toks = _TOKEN.findall(cell)
+    if not toks or len(toks) > 5 or any(ch.isdigit() for ch in cell):
+        return False
+    low = [t.lower() for t in toks if len(t) > 1]
+    if not low:
+        return False
+    first, last = vocab.first_names(), vocab.surnames()
+    return any(t in first or t in last for t in low)

@@ -1,0 +1,250 @@
+"""Loading and validation of detector rules (rules/phi/*.yaml, rules/health/*.yaml).
+
+A rule that does not compile, names an unknown validator, repeats an id, has a score
+outside 0..1 or no reference raises RuleError at load: a bad rule fails CI, never a scan.
+Fixtures are checked by ``check_fixtures`` (run by the tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from agent.classifier import vocab
+from agent.classifier.errors import RuleError
+from agent.classifier.validators import VALIDATORS
+
+THRESHOLD = 0.5  # a finding counts at or above this score
+CATEGORIES = ("identifier", "health")
+SUBJECTS = ("patient", "provider")
+
+
+@dataclass
+class Pattern:
+    regex: re.Pattern[bytes]
+    source: bytes  # the text handed to the prefilter engine
+    score: float
+    caseless: bool
+
+
+@dataclass
+class Context:
+    words: tuple[str, ...] = ()
+    before: int = 40
+    after: int = 10
+    boost: float = 0.0
+    regex: re.Pattern[bytes] | None = None
+
+
+@dataclass
+class Detector:
+    id: str
+    kind: str
+    category: str
+    subject: str
+    reference: str
+    patterns: list[Pattern]
+    validator: Callable[[str], bool] | None
+    validator_name: str | None
+    context: Context | None
+    negative: Context | None
+    window: tuple[int, int]
+    terms: tuple[str, ...] = ()
+    term_score: float = 0.0
+    fixtures_match: list[str] = field(default_factory=list)
+    fixtures_no_match: list[str] = field(default_factory=list)
+    source_file: str = ""
+
+
+@dataclass
+class HeaderMap:
+    """Column header dictionary from rules/phi/headers.yaml."""
+
+    exact: dict[str, list[tuple[str, str, str]]]  # norm header -> [(category, subject, kind)]
+    tokens: dict[str, list[tuple[str, str, str]]]
+    negative_tokens: frozenset[str]
+
+
+@dataclass
+class RuleSet:
+    detectors: list[Detector]
+    headers: HeaderMap
+    digest: str  # hash of every rule file: keys the cache and the compiled engine
+
+    def by_id(self, det_id: str) -> Detector:
+        for d in self.detectors:
+            if d.id == det_id:
+                return d
+        raise KeyError(det_id)
+
+
+def _words_regex(words: tuple[str, ...]) -> re.Pattern[bytes] | None:
+    if not words:
+        return None
+    alts = sorted({re.escape(w.lower()) for w in words}, key=len, reverse=True)
+    # Whole-word matching: Presidio's substring mode matched "lic" in "public" (#989).
+    return re.compile(rb"(?<![a-z0-9])(?:" + "|".join(alts).encode() + rb")(?![a-z0-9])")
+
+
+def _context(spec: dict | None, where: str, key: str) -> Context | None:
+    if not spec:
+        return None
+    words = tuple(str(w) for w in spec.get("words", ()))
+    amount = float(spec.get("boost", spec.get("penalty", 0.0)))
+    if not 0.0 <= amount <= 1.0:
+        raise RuleError(f"{where}: {key} boost/penalty {amount} not in 0..1")
+    return Context(words=words, before=int(spec.get("before", 40)), after=int(spec.get("after", 10)),
+                   boost=amount, regex=_words_regex(words))
+
+
+def _expand_lists(regex: str, lists: dict, base: Path, where: str) -> str:
+    for placeholder, fname in (lists or {}).items():
+        f = base / "data" / fname
+        if not f.is_file():
+            raise RuleError(f"{where}: list file {fname} missing")
+        items = sorted(vocab.read_list(f), key=len, reverse=True)
+        regex = regex.replace(placeholder, "|".join(re.escape(i) for i in items))
+    return regex
+
+
+def _detector(spec: dict, path: Path) -> Detector:
+    where = f"{path.name}:{spec.get('id', '?')}"
+    for key in ("id", "kind", "category", "reference"):
+        if not spec.get(key):
+            raise RuleError(f"{where}: missing {key}")
+    if spec["category"] not in CATEGORIES:
+        raise RuleError(f"{where}: category must be one of {CATEGORIES}")
+    subject = spec.get("subject", "patient")
+    if subject not in SUBJECTS:
+        raise RuleError(f"{where}: subject must be one of {SUBJECTS}")
+    vname = spec.get("validator")
+    if vname is not None and vname not in VALIDATORS:
+        raise RuleError(f"{where}: unknown validator {vname!r}")
+    caseless = bool(spec.get("ignore_case", False))
+    patterns = []
+    for p in spec.get("patterns", ()):
+        score = float(p.get("score", -1))
+        if not 0.0 <= score <= 1.0:
+            raise RuleError(f"{where}: score {score} not in 0..1")
+        text = _expand_lists(str(p["regex"]), spec.get("lists", {}), path.parent, where)
+        if "SUFFIXES" in text:
+            text = _expand_lists(text, {"SUFFIXES": "street_suffixes.txt"}, path.parent, where)
+        try:
+            rx = re.compile(text.encode(), re.IGNORECASE if caseless else 0)
+        except re.error as e:
+            raise RuleError(f"{where}: regex does not compile: {e}") from e
+        patterns.append(Pattern(rx, text.encode(), score, caseless))
+    terms: tuple[str, ...] = ()
+    term_score = 0.0
+    if spec.get("terms") or spec.get("terms_file"):
+        items = list(spec.get("terms", ()))
+        if spec.get("terms_file"):
+            f = path.parent / spec["terms_file"]
+            if not f.is_file():
+                raise RuleError(f"{where}: terms_file {spec['terms_file']} missing")
+            items += vocab.read_list(f)
+        terms = tuple(sorted({t.lower() for t in items}))
+        term_score = float(spec.get("score", -1))
+        if not 0.0 <= term_score <= 1.0:
+            raise RuleError(f"{where}: score {term_score} not in 0..1")
+    if not patterns and not terms:
+        raise RuleError(f"{where}: needs patterns or terms")
+    window = tuple(spec.get("window", (80, 8)))
+    if len(window) != 2 or min(window) < 0:
+        raise RuleError(f"{where}: window must be [back, forward]")
+    fx = spec.get("fixtures") or {}
+    if not fx.get("match"):
+        raise RuleError(f"{where}: fixtures.match needs at least one line")
+    return Detector(
+        id=str(spec["id"]), kind=str(spec["kind"]), category=spec["category"], subject=subject,
+        reference=str(spec["reference"]), patterns=patterns,
+        validator=VALIDATORS[vname] if vname else None, validator_name=vname,
+        context=_context(spec.get("context"), where, "context"),
+        negative=_context(spec.get("negative"), where, "negative"),
+        window=(int(window[0]), int(window[1])), terms=terms, term_score=term_score,
+        fixtures_match=[str(s) for s in fx.get("match", ())],
+        fixtures_no_match=[str(s) for s in fx.get("no_match", ())],
+        source_file=f"{path.parent.name}/{path.name}",
+    )
+
+
+def _norm_header(h: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", h.lower())
+
+
+def _headers(path: Path) -> HeaderMap:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not data.get("reference"):
+        raise RuleError(f"{path.name}: missing reference")
+    exact: dict[str, list[tuple[str, str, str]]] = {}
+    tokens: dict[str, list[tuple[str, str, str]]] = {}
+    for section, category, subject in (("identifier", "identifier", "patient"),
+                                       ("provider", "identifier", "provider"),
+                                       ("health", "health", "patient")):
+        for kind, spec in (data.get(section) or {}).items():
+            for h in spec.get("exact", ()) or ():
+                exact.setdefault(_norm_header(str(h)), []).append((category, subject, kind))
+            for t in spec.get("tokens", ()) or ():
+                tokens.setdefault(_norm_header(str(t)), []).append((category, subject, kind))
+    neg = frozenset(_norm_header(str(t)) for t in (data.get("negative") or {}).get("tokens", ()))
+    return HeaderMap(exact, tokens, neg)
+
+
+def load(root: Path | None = None) -> RuleSet:
+    """Load and validate every detector under ``root`` (default: the shipped rules/)."""
+    root = Path(root) if root else vocab.rules_root()
+    files = sorted((root / "phi").glob("*.yaml")) + sorted((root / "health").glob("*.yaml"))
+    h = hashlib.sha256()
+    detectors: list[Detector] = []
+    seen: set[str] = set()
+    headers: HeaderMap | None = None
+    for f in files:
+        raw = f.read_bytes()
+        h.update(f.name.encode() + b"\0" + raw)
+        if f.name == "headers.yaml":
+            headers = _headers(f)
+            continue
+        try:
+            data = yaml.safe_load(raw) or {}
+        except yaml.YAMLError as e:
+            raise RuleError(f"{f.name}: not valid YAML: {e}") from e
+        for spec in data.get("detectors", ()):
+            d = _detector(spec, f)
+            if d.id in seen:
+                raise RuleError(f"{f.name}: duplicate detector id {d.id!r}")
+            seen.add(d.id)
+            detectors.append(d)
+    if headers is None:
+        raise RuleError("rules/phi/headers.yaml is missing")
+    if not detectors:
+        raise RuleError(f"no detectors under {root}")
+    return RuleSet(detectors, headers, h.hexdigest()[:16])
+
+
+@cache
+def default_rules() -> RuleSet:
+    return load()
+
+
+def header_kinds(headers: HeaderMap, header: str) -> tuple[list[tuple[str, str, str]], bool]:
+    """(category, subject, kind) entries a column header names, and whether the header
+    says the column is not about a person (part numbers, counters, hashes)."""
+    norm = _norm_header(header)
+    if not norm:
+        return [], False
+    toks = [_norm_header(t) for t in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", header) if t]
+    negative = any(t in headers.negative_tokens for t in toks) or norm in headers.negative_tokens
+    if norm in headers.exact:
+        return list(headers.exact[norm]), negative
+    out: list[tuple[str, str, str]] = []
+    for t in toks:
+        for entry in headers.tokens.get(t, ()):
+            if entry not in out:
+                out.append(entry)
+    return out, negative

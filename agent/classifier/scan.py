@@ -1,0 +1,178 @@
+"""Files and folders -> FileResult: extraction (formats/) feeding the engine.
+
+``classify_file`` decides one file; archive members come back as ``members`` (and as
+their own results ``outer!inner`` from ``scan_paths``). An unreadable file is ``error``
+with a value-free reason; a limit hit after some content was read keeps the verdict of
+what was read and says why in ``reason``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from agent.classifier import formats
+from agent.classifier.cache import Cache
+from agent.classifier.engine import Engine, get_engine
+from agent.classifier.evidence import Evidence, analyze_text
+from agent.classifier.limits import Limits
+from agent.classifier.result import RANK, FileResult
+from agent.classifier.tabular import analyze_table
+from agent.classifier.units import ExtractionError, Member, Record, Table, TextBlock, Unit
+
+# Folders that never hold user files worth a look, skipped while walking.
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox",
+                       ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+
+
+def _consume(engine: Engine, units: Iterator[Unit], ev: Evidence, path: str,
+             members: list[FileResult]) -> None:
+    for unit in units:
+        if isinstance(unit, TextBlock):
+            analyze_text(engine, unit.text, ev, where=unit.where, line=unit.line,
+                         overlap=unit.overlap)
+        elif isinstance(unit, Table):
+            analyze_table(engine, unit, ev)
+        elif isinstance(unit, Record):
+            _record(engine, unit, ev)
+        elif isinstance(unit, Member):
+            sub = _member(engine, unit, path)
+            members.append(sub)
+            ev.merge(_evidence_of(sub))
+            members.extend(sub.members)
+            sub.members = []
+
+
+def _record(engine: Engine, rec: Record, ev: Evidence) -> None:
+    for kind, n in rec.identifiers.items():
+        ev.identifier(kind, rec.where or None, n)
+    for kind, n in rec.health.items():
+        ev.health_info(kind, n)
+    if rec.patient_identity:
+        # The structure binds identity and care (HL7 PID, FHIR Patient, C-CDA
+        # recordTarget, DICOM PatientName/ID): phi by format (DESIGN.md).
+        ev.mark_phi(rec.where or rec.format)
+    for block in rec.text:
+        analyze_text(engine, block.text, ev, where=block.where or rec.where, line=block.line,
+                     overlap=block.overlap)
+
+
+def _evidence_of(r: FileResult) -> Evidence:
+    ev = Evidence()
+    ev.identifiers.update(r.identifiers)
+    ev.health.update(r.health)
+    if r.classification == "phi":
+        ev.mark_phi(r.first_evidence and f"{r.path.rsplit('!', 1)[-1]} {r.first_evidence}")
+    if r.classification in ("phi", "pii"):
+        ev.strong_identifier = True
+        ev.first_where = r.first_evidence
+    return ev
+
+
+def _member(engine: Engine, m: Member, outer: str) -> FileResult:
+    path = f"{outer}!{m.name}"
+    ev = Evidence()
+    members: list[FileResult] = []
+    reason = None
+    try:
+        _consume(engine, m.units, ev, path, members)
+    except ExtractionError as e:
+        reason = e.reason
+        if not e.partial and not ev.identifiers and not ev.health:
+            return FileResult(path, "error", format=m.format, bytes=m.size, reason=reason,
+                              members=members)
+    return _result(path, ev, m.format, m.size, reason, members)
+
+
+def _result(path: str, ev: Evidence, fmt: str, size: int, reason: str | None,
+            members: list[FileResult]) -> FileResult:
+    label = ev.label()
+    for sub in members:  # the archive's verdict is the highest of its members'
+        if RANK[sub.classification] > RANK[label]:
+            label = sub.classification
+    return FileResult(path, label, dict(ev.identifiers), dict(ev.health), fmt, size, reason,
+                      ev.where(), members)
+
+
+def classify_file(path: str | os.PathLike, *, cache: Cache | None = None,
+                  engine: Engine | None = None, limits: Limits | None = None) -> FileResult:
+    """Classify one file: ``phi`` / ``pii`` / ``none`` / ``error`` with counts per kind.
+
+    With ``cache``, an unchanged file (same device, inode, size, mtime, rules) is not read
+    again.
+    """
+    p = Path(path)
+    spath = str(p)
+    try:
+        st = p.stat()
+    except OSError as e:
+        return FileResult(spath, "error", reason=formats._os_reason(e))
+    if cache is not None:
+        hit = cache.get(p, st)
+        if hit is not None:
+            return hit
+    engine = engine or get_engine()
+    ev = Evidence()
+    members: list[FileResult] = []
+    reason = None
+    fmt = "unknown"
+    try:
+        ex = formats.extract(p, limits)
+        fmt = ex.format
+        _consume(engine, ex.units, ev, spath, members)
+    except ExtractionError as e:
+        reason = e.reason
+        if not e.partial and not ev.identifiers and not ev.health and not members:
+            result = FileResult(spath, "error", format=fmt, bytes=st.st_size, reason=reason)
+            if cache is not None:
+                cache.put(p, st, result)
+            return result
+    result = _result(spath, ev, fmt, st.st_size, reason, members)
+    if cache is not None:
+        cache.put(p, st, result)
+    return result
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    try:
+        st = root.lstat()
+    except OSError:
+        yield root  # reported as error by classify_file
+        return
+    if stat.S_ISLNK(st.st_mode):
+        return  # never follow links: a loop or a path out of the scanned tree
+    if stat.S_ISREG(st.st_mode):
+        yield root
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        return  # sockets, FIFOs, devices: reading them can block
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        yield root
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name not in SKIP_DIRS:
+                yield from _walk(Path(entry.path))
+        elif entry.is_file(follow_symlinks=False):
+            yield Path(entry.path)
+
+
+def scan_paths(paths: Iterable[str | os.PathLike], *, cache: Cache | None = None,
+               on_progress: Callable[[int, str], None] | None = None,
+               engine: Engine | None = None) -> Iterator[FileResult]:
+    """Walk files and folders, yielding one result per file, then one per archive member
+    (``archive.zip!inner.csv``). ``on_progress(files_done, path)`` is called per file."""
+    done = 0
+    for root in paths:
+        for f in _walk(Path(root)):
+            result = classify_file(f, cache=cache, engine=engine)
+            members = result.members
+            yield result
+            yield from members
+            done += 1
+            if on_progress is not None:
+                on_progress(done, str(f))

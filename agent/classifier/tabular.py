@@ -1,0 +1,288 @@
+"""Tables are classified record by record (phi-detection.md 4.3, 5.6).
+
+1. Type each column from a sample of rows: by its header ("Pt Name", "MRN#", "D.O.B.",
+   "Dx") when the values agree with it, else by its values (>= 60% of the sampled cells
+   are the same kind of valid identifier or code). A column whose values are mostly
+   *shaped* like an identifier but mostly fail its validator, or whose header says it
+   is a part number, counter or hash, is a look-alike column and is not read further.
+2. Read every row: typed columns count by kind; the remaining free-text columns of a
+   batch of rows are scanned by the text engine as one block, each row a line.
+3. A row with a patient identifier and health information is a PHI record.
+
+A column is stronger evidence than a cell, and a header names what a regex cannot
+(names, MRNs, account numbers).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain, islice
+
+from agent.classifier import validators
+from agent.classifier.engine import Engine
+from agent.classifier.evidence import WEAK_KINDS, Evidence, analyze_bytes
+from agent.classifier.names import find_names
+from agent.classifier.rules import header_kinds
+from agent.classifier.units import Table
+
+SAMPLE_ROWS = 200
+BATCH_ROWS = 4096
+_PLACEHOLDER_WORDS = frozenset({"null", "none", "nan", "n/a", "na", "unknown", "redacted", "masked",
+                                "removed", "tbd", "pending", "nil", "undefined", "0", "-"})
+_ZIP = re.compile(r"\d{5}(?:-\d{4})?")
+
+
+def is_placeholder(v: str) -> bool:
+    """Empty, masked (XXX-XX-XXXX, ___), or a null word."""
+    if not v:
+        return True
+    t = v.strip()
+    return not t.strip("_-X*#/.() x") or t.lower() in _PLACEHOLDER_WORDS
+
+
+def _first_token(v: str) -> str:
+    t = v.strip()
+    return t.split("T")[0].split(" ")[0] if len(t) > 10 else t
+
+
+def _ip(v: str) -> bool:
+    try:
+        ipaddress.ip_address(v.strip())
+        return True
+    except ValueError:
+        return False
+
+
+def _idlike(v: str) -> bool:
+    return len(v.strip()) >= 4 and any(c.isdigit() for c in v)
+
+
+def _namelike(v: str) -> bool:
+    return any(c.isalpha() for c in v) and not any(c.isdigit() for c in v)
+
+
+# Does a cell fit the kind its header announces? Kinds without a shape take any id-like value.
+CELL_CHECKS: dict[str, Callable[[str], bool]] = {
+    "name": _namelike,
+    "ssn": lambda v: validators.ssn(v.strip()),
+    "phone": validators.phone_nanp,
+    "fax": validators.phone_nanp,
+    "email": lambda v: "@" in v and validators.email(v.strip()),
+    "dob": lambda v: validators.date(_first_token(v)),
+    "date": lambda v: validators.date(_first_token(v)),
+    "zip": lambda v: bool(_ZIP.fullmatch(v.strip())),
+    "npi": validators.npi,
+    "dea": validators.dea,
+    "mbi": validators.mbi,
+    "ip": _ip,
+    "url": lambda v: v.strip().lower().startswith(("http://", "https://")),
+    "address": lambda v: any(c.isdigit() for c in v) and any(c.isalpha() for c in v),
+}
+
+
+@dataclass
+class Column:
+    index: int
+    id_kind: str | None = None
+    subject: str = "patient"
+    health_kind: str | None = None
+    text: bool = False  # scanned as free text
+
+
+def _frac(values: list[str], check: Callable[[str], bool]) -> float:
+    if not values:
+        return 0.0
+    return sum(1 for v in values if check(v)) / len(values)
+
+
+def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) -> Column:
+    col = Column(c)
+    negative = False
+    if name:
+        entries, negative = header_kinds(engine.rules.headers, name)
+        for category, subject, kind in entries:
+            if category == "identifier" and not negative and col.id_kind is None:
+                if values and _frac(values, CELL_CHECKS.get(kind, _idlike)) >= 0.5:
+                    col.id_kind, col.subject = kind, subject
+            elif category == "health" and col.health_kind is None and values:
+                col.health_kind = kind
+        if col.id_kind or col.health_kind:
+            return col
+    if negative or not values:
+        # Part numbers, counters, hashes: not about a person whatever they look like.
+        col.text = not negative
+        return col
+    # Type by values.
+    shape: Counter = Counter()
+    valid: Counter = Counter()
+    meta: dict[str, tuple[str, str]] = {}
+    names = 0
+    for v in values:
+        data = v.encode("utf-8", "replace")
+        kinds_shape, kinds_valid = set(), set()
+        for h in engine.scan(data):
+            kinds_shape.add(h.kind)
+            meta[h.kind] = (h.category, h.subject)
+            if h.counted:
+                kinds_valid.add(h.kind)
+        shape.update(kinds_shape)
+        valid.update(kinds_valid)
+        if find_names(data):
+            names += 1
+    n = len(values)
+    if names >= 0.6 * n:
+        col.id_kind = "name"
+        return col
+    for kind, k in valid.most_common():
+        if k >= 0.6 * n:
+            category, subject = meta[kind]
+            if category == "identifier":
+                col.id_kind, col.subject = kind, subject
+            else:
+                col.health_kind = kind
+            return col
+    for kind, k in shape.items():
+        if k >= 0.5 * n and valid[kind] < 0.8 * k:
+            return col  # a look-alike column (SKUs shaped like SSNs, counters like phones)
+    col.text = True
+    return col
+
+
+def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
+    """Score one table into ``ev``, record by record."""
+    rows: Iterator[list[str]] = iter(table.rows)
+    sample = list(islice(rows, SAMPLE_ROWS))
+    header = list(table.header or [])
+    if not sample and not header:
+        return
+    width = max([len(header)] + [len(r) for r in sample])
+    columns = []
+    for c in range(width):
+        values = [r[c] for r in sample if c < len(r) and not is_placeholder(str(r[c]))]
+        values = [str(v) for v in values]
+        columns.append(_plan_column(engine, c, header[c] if c < len(header) else None, values))
+    typed_id = [(col.index, col.id_kind, col.subject == "patient" and col.id_kind not in WEAK_KINDS)
+                for col in columns if col.id_kind]
+    typed_h = [(col.index, col.health_kind) for col in columns if col.health_kind]
+    text_cols = [col.index for col in columns if col.text]
+    where = table.where or ""
+    base_line = table.first_row_line
+    for start, batch in _batches(chain(sample, rows), BATCH_ROWS):
+        _batch(engine, batch, start, typed_id, typed_h, text_cols, ev, where, base_line)
+
+
+def _batches(rows: Iterable[list[str]], size: int) -> Iterator[tuple[int, list[list[str]]]]:
+    it = iter(rows)
+    start = 0
+    while True:
+        batch = list(islice(it, size))
+        if not batch:
+            return
+        yield start, batch
+        start += len(batch)
+
+
+def _row_where(where: str, base_line: int | None, i: int) -> str:
+    if base_line is not None:
+        return f"{where} line {base_line + i}".strip()
+    return f"{where} row {i + 1}".strip()
+
+
+def _batch(engine: Engine, batch: list[list[str]], start: int, typed_id, typed_h, text_cols,
+           ev: Evidence, where: str, base_line: int | None) -> None:
+    n = len(batch)
+    has_id = bytearray(n)
+    has_h = bytearray(n)
+    id_counts: Counter = Counter()
+    for c, kind, strong in typed_id:
+        k = 0
+        first = -1
+        for i, row in enumerate(batch):
+            if c < len(row):
+                v = row[c]
+                if v and not is_placeholder(str(v)):
+                    k += 1
+                    if strong:
+                        has_id[i] = 1
+                    if first < 0:
+                        first = i
+        if k:
+            id_counts[kind] += k
+            if kind not in WEAK_KINDS and ev.first_where is None:
+                ev.identifier(kind, _row_where(where, base_line, start + first), 0)
+    for kind, k in id_counts.items():
+        ev.identifier(kind, None, k)
+    for c, kind in typed_h:
+        k = 0
+        for i, row in enumerate(batch):
+            if c < len(row):
+                v = row[c]
+                if v and not is_placeholder(str(v)):
+                    k += 1
+                    has_h[i] = 1
+        if k:
+            ev.health_info(kind, k)
+    if text_cols:
+        lines = []
+        for row in batch:
+            lines.append(" ; ".join(str(row[c]).replace("\n", " ") for c in text_cols
+                                    if c < len(row) and row[c]))
+        block = "\n".join(lines).encode("utf-8", "replace")
+        sub = Evidence()
+        flags = _text_rows(engine, block, sub)
+        ev.identifiers.update(sub.identifiers)
+        ev.health.update(sub.health)
+        if sub.strong_identifier:
+            ev.strong_identifier = True
+            if ev.first_where is None and flags[0]:
+                ev.first_where = _row_where(where, base_line, start + flags[0][0])
+        for i in flags[0]:
+            has_id[i] = 1
+        for i in flags[1]:
+            has_h[i] = 1
+    if not ev.phi:
+        for i in range(n):
+            if has_id[i] and has_h[i]:
+                ev.mark_phi(_row_where(where, base_line, start + i))
+                break
+
+
+def _text_rows(engine: Engine, block: bytes, sub: Evidence) -> tuple[list[int], list[int]]:
+    """Scan the free-text cells of a batch (one row per line); return the row indexes
+    that hold a patient identifier and those that hold health information."""
+    import bisect
+
+    if not block.strip():
+        return [], []
+    line_starts = [0] + [m.end() for m in re.finditer(rb"\n", block)]
+    hits = [h for h in engine.scan(block) if h.counted]
+    if not hits:
+        return [], []
+    id_rows: set[int] = set()
+    h_rows: set[int] = set()
+    touched: set[int] = set()
+    for h in hits:
+        r = bisect.bisect_right(line_starts, h.start) - 1
+        touched.add(r)
+        if h.category == "identifier":
+            sub.identifier(h.kind, None)
+            if h.subject == "patient" and h.kind not in WEAK_KINDS:
+                id_rows.add(r)
+        else:
+            sub.health_info(h.kind)
+            h_rows.add(r)
+    for r in sorted(touched):
+        s = line_starts[r]
+        e = line_starts[r + 1] if r + 1 < len(line_starts) else len(block)
+        for nh in find_names(block[s:e], s):
+            sub.identifier("name", None)
+            if nh.subject == "patient":
+                id_rows.add(r)
+    return sorted(id_rows), sorted(h_rows)
+
+
+__all__ = ["analyze_table", "analyze_bytes", "is_placeholder"]
