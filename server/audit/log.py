@@ -37,7 +37,8 @@ def digest(prev_hash: str, at, actor: str, action: str, target: str, details: di
 def record(actor: str, action: str, target: str, details: dict[str, Any] | None = None) -> AuditEntry:
     """Append one entry. Joins the caller's transaction when there is one."""
     details = _normalise(details or {})
-    with transaction.atomic():
+    # savepoint=False: inside a caller's transaction a failure aborts it all anyway.
+    with transaction.atomic(savepoint=False):
         # The head row lock serialises appends across processes: two writers must never
         # chain onto the same predecessor (SQLite: the IMMEDIATE transaction does it).
         head = AuditHead.objects.select_for_update().get(pk=1)

@@ -46,23 +46,31 @@ def store(device: Device, data: CheckinIn) -> tuple[str, Device]:
         # Never confirm that another device exists: same answer as an unknown id.
         raise ApiError(404, "no such device for this token", "device_id")
     now = timezone.now()
-    with transaction.atomic():
-        device = Device.objects.select_for_update().get(pk=device.pk)
-        try:
-            with transaction.atomic():
-                report = Report.objects.create(
-                    report_id=data.report_id, device=device, created_at=data.created_at,
-                    agent_version=data.agent_version,
-                    findings_count=len(data.findings or []),
-                    findings_complete=bool(data.findings_complete and data.findings is not None),
-                    outbox=data.outbox.dict() if data.outbox else {},
-                )
-        except IntegrityError:
-            owner = Report.objects.filter(report_id=data.report_id).values_list(
-                "device_id", flat=True).first()
-            if owner == device.id:
-                return "duplicate", device
+    try:
+        return "stored", _store(device, data, now)
+    except IntegrityError:
+        # The unique report_id: this report was stored before (or is being stored right
+        # now by a racing retry, whose commit we waited for). Nothing of ours was kept.
+        owner = Report.objects.filter(report_id=data.report_id).values_list(
+            "device_id", flat=True).first()
+        if owner == device.id:
+            return "duplicate", device
+        if owner is not None:
             raise ApiError(422, "report_id already used", "report_id") from None
+        raise
+
+
+def _store(device: Device, data: CheckinIn, now) -> Device:
+    with transaction.atomic():
+        # Row lock: two reports of one device never reconcile findings/violations at once.
+        device = Device.objects.select_for_update().get(pk=device.pk)
+        report = Report.objects.create(
+            report_id=data.report_id, device=device, created_at=data.created_at,
+            agent_version=data.agent_version,
+            findings_count=len(data.findings or []),
+            findings_complete=bool(data.findings_complete and data.findings is not None),
+            outbox=data.outbox.dict() if data.outbox else {},
+        )
 
         changed = ["last_seen", "last_report_id", "agent_version"]
         device.last_seen = now
@@ -116,4 +124,4 @@ def store(device: Device, data: CheckinIn) -> tuple[str, Device]:
 
         changed += engine.evaluate(device, open_findings, data.events, now, at_checkin=True)
         device.save(update_fields=sorted(set(changed)))
-    return "stored", device
+    return device

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any
 
 import yaml
@@ -24,12 +25,30 @@ def base_policy() -> dict[str, Any]:
     return data
 
 
+# Per-process cache: every check-in needs the policy, it changes rarely, and a change
+# reaches the other server processes within CACHE_SECONDS (agents pick it up at their
+# next check-in anyway).
+CACHE_SECONDS = 5.0
+_cache: tuple[float, dict[str, Any], int] | None = None
+
+
 def effective() -> tuple[dict[str, Any], int]:
     """(policy, policy_version). The version grows with every server-side revision."""
+    global _cache
+    now = time.monotonic()
+    if _cache is not None and now - _cache[0] < CACHE_SECONDS:
+        return dict(_cache[1]), _cache[2]
     base = base_policy()
     rev = PolicyRevision.objects.order_by("-id").only("id", "overrides").first()
     policy = {**base, **(rev.overrides if rev else {})}
-    return policy, int(base.get("version", 1)) + (rev.id if rev else 0)
+    version = int(base.get("version", 1)) + (rev.id if rev else 0)
+    _cache = (now, policy, version)
+    return dict(policy), version
+
+
+def clear_cache() -> None:
+    global _cache
+    _cache = None
 
 
 def set_overrides(overrides: dict[str, Any], actor: str, note: str = "") -> int:
@@ -40,5 +59,6 @@ def set_overrides(overrides: dict[str, Any], actor: str, note: str = "") -> int:
     if unknown:
         raise ConfigError(f"unknown policy keys: {', '.join(unknown)}")
     rev = PolicyRevision.objects.create(overrides=overrides, actor=actor, note=note)
+    clear_cache()
     log.record(actor, "policy.update", f"policy:{rev.id}", {"keys": sorted(overrides)})
     return effective()[1]

@@ -28,8 +28,10 @@ def evaluate(device: Device, findings: list, events: list, now: datetime,
     if policy is None:
         policy = effective()[0]
     ctx = Context(device=device, policy=policy, now=now, findings=findings, events=events)
-    open_rows = {v.rule: v for v in Violation.objects.filter(device=device,
-                                                             resolved_at__isnull=True)}
+    # device.open_violations is kept by this function alone, under the device row lock:
+    # zero means no unresolved row, and most check-ins skip the query.
+    open_rows = {} if device.open_violations == 0 else {
+        v.rule: v for v in Violation.objects.filter(device=device, resolved_at__isnull=True)}
     opened, resolved, to_update = [], [], []
     for rule in rules():
         evidence = holds(rule.when, ctx)

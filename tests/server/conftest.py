@@ -74,6 +74,16 @@ class Agent:
         return {"checked_at": now(), "checks": list(checks)}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_policy_cache():
+    """Each test's database starts from scratch; so must the per-process policy cache."""
+    from server.policy.effective import clear_cache
+
+    clear_cache()
+    yield
+    clear_cache()
+
+
 @pytest.fixture
 def secret(db) -> str:
     from server.enrollment.service import create_secret
