@@ -353,7 +353,7 @@ def _files_under(root: Path) -> dict[str, bytes]:
     return {str(p): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # builds the corpus and scans it: ~20-30 s on 2 cores
 def test_no_planted_value_leaves_over_the_wire(server, agent_home, corpus):
     relay = TLSRelay(server.home / "tls" / "cert.pem", server.home / "tls" / "key.pem", server.port)
     try:
@@ -376,6 +376,8 @@ def test_no_planted_value_leaves_over_the_wire(server, agent_home, corpus):
         sent = [json.loads(b) for b in checkins]
         assert sum(len(b.get("findings") or []) for b in sent) > 50  # PHI was found and reported
         values = corpus.planted_values()
+        # Control: the search finds planted values where they are (the corpus itself).
+        assert len(_planted_hits(values, _files_under(corpus.files))) > 100
         wire = {f"request {i}": b for i, (_, b) in enumerate(relay.bodies)}
         assert _planted_hits(values, wire) == []
         assert _planted_hits(values, _files_under(server.home)) == []  # database, WAL, TLS
