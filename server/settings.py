@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "server.serve",
     "server.accounts",
     "server.console",
+    "server.lifecycle",
 ]
 
 MIDDLEWARE = [

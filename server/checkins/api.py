@@ -9,6 +9,7 @@ from server.auth import device_auth
 from server.checkins.intake import store
 from server.checkins.schemas import CheckinIn, CheckinOut
 from server.devices.models import GONE_STATES
+from server.lifecycle.service import after_checkin
 from server.policy.effective import effective
 from server.schemas import ErrorOut
 
@@ -23,6 +24,9 @@ router = Router(tags=["checkin"])
 def checkin(request, payload: CheckinIn):
     """Store one report (once per report_id) and answer with the current policy."""
     status, device = store(request.auth, payload)
+    if status == "stored":
+        # Media seen, and sightings of a lost/stolen/disposed device (server/lifecycle).
+        after_checkin(device, payload, request.META.get("REMOTE_ADDR", ""))
     if status == "stored" and device.lifecycle_state in GONE_STATES:
         # Stored and a violation raised; the agent keeps running (protocol: 409).
         return Status(409, {"detail": f"device is recorded as {device.lifecycle_state}; "
