@@ -19,8 +19,18 @@ from server.lifecycle import incident as incident_facts
 from server.lifecycle.errors import LifecycleError, TransitionRefused
 from server.lifecycle.guards import GUARDS
 from server.lifecycle.models import (
-    DESTINATIONS, METHODS, RESULTS, VERIFICATIONS, ApiKey, Incident, Medium, MediumMount,
-    Movement, SanitizationRecord, Sighting, Transition,
+    DESTINATIONS,
+    METHODS,
+    RESULTS,
+    VERIFICATIONS,
+    ApiKey,
+    Incident,
+    Medium,
+    MediumMount,
+    Movement,
+    SanitizationRecord,
+    Sighting,
+    Transition,
 )
 from server.lifecycle.states import machine
 from server.violations import engine
