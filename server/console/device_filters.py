@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from server.console import policy
@@ -17,13 +17,15 @@ from server.devices.models import LIFECYCLE_STATES, Device
 OSES = [("linux", "Linux"), ("darwin", "macOS"), ("windows", "Windows")]
 SEEN = [("1d", "in the last day"), ("7d", "in the last 7 days"), ("30d", "in the last 30 days"),
         ("silent", "silent (past the policy's limit)"), ("never", "never")]
-# sort key -> ORDER BY; id breaks ties so pages never repeat or skip a row.
+# sort key -> ORDER BY; id breaks ties so pages never repeat or skip a row. Never-seen
+# devices go last on both databases (PostgreSQL puts NULL first in DESC by default).
+_SEEN_DESC = F("last_seen").desc(nulls_last=True)
 SORTS = {
-    "last_seen": ["-last_seen", "-id"],
+    "last_seen": [_SEEN_DESC, "-id"],
     "hostname": ["hostname", "id"],
-    "violations": ["-open_violations", "-last_seen", "-id"],
-    "phi": ["-phi_files", "-last_seen", "-id"],
-    "failing": ["-posture_failing", "-last_seen", "-id"],
+    "violations": ["-open_violations", _SEEN_DESC, "-id"],
+    "phi": ["-phi_files", _SEEN_DESC, "-id"],
+    "failing": ["-posture_failing", _SEEN_DESC, "-id"],
 }
 LIST_FIELDS = ["id", "hostname", "hardware_serial", "os", "os_version", "last_seen", "posture",
                "posture_failing", "phi_files", "phi_present", "open_violations",

@@ -12,6 +12,13 @@ from tests.server.console.seed import make_user, seed_fleet
 PASSWORD = "correct horse battery 9"
 
 
+@pytest.fixture(autouse=True)
+def cheap_argon2(settings):
+    """Still argon2 (same algorithm name and format), at test cost. test_login checks the
+    real settings' hasher separately."""
+    settings.PASSWORD_HASHERS = ["tests.server.console.hashers.CheapArgon2PasswordHasher"]
+
+
 @pytest.fixture
 def fleet(db):
     return seed_fleet()

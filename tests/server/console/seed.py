@@ -52,8 +52,8 @@ def make_device(hostname: str, *, os: str = "linux", state: str = "in_service",
         os_version={"linux": "12", "darwin": "14.5", "windows": "10.0.22631"}[os],
         hardware_serial=serial or f"SN-{hostname.upper()}", hardware_model="Latitude 7440",
         manufacturer="Dell", agent_version="0.1.0", lifecycle_state=state, last_seen=seen,
-        posture={c["id"]: {"status": c["status"], "seconds": None} for c in cks},
-        posture_checked_at=seen, posture_failing=failing,
+        posture={c["id"]: {"status": c["status"], "seconds": None} for c in cks} if seen else {},
+        posture_checked_at=seen, posture_failing=failing if seen else 0,
         disk_encrypted={"pass": True, "fail": False}.get(status.get("disk_encryption", "pass")),
         phi_files=phi_files, phi_present=phi_files > 0,
         inventory={"hostname": hostname, "os": {"name": os, "distro": "debian", "version": "12",
@@ -108,7 +108,7 @@ def seed_fleet() -> dict[str, Any]:
                       phi_files=2)
     silent = make_device("lap-silent-03", os="windows", seen_days_ago=10,
                          status={"screen_lock": "fail", "auto_logoff": "unknown"})
-    lost = make_device("lap-lost-04", state="lost", seen_days_ago=30)
+    lost = make_device("lap-lost-04", state="lost", seen_days_ago=31)
     never = make_device("lap-new-05", seen_days_ago=None)
     rep = Report.objects.filter(device=phi).first()
     Event.objects.create(device=phi, report=rep, event_id=uuid.uuid4(), type="media_mounted",
