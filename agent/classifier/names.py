@@ -39,7 +39,9 @@ _STOP = frozenset(
     "street city state zip total new old january february march april may june july august "
     "september october november december monday tuesday wednesday thursday friday saturday sunday "
     "north south east west clinic hospital center medical health care department street avenue "
-    "road drive lane suite apt unit room floor building".split()
+    "road drive lane suite apt unit room floor building form intake blank summary report note "
+    "notes letter record records history visit encounter portal message discharge progress "
+    "admission consent release privacy policy training guide notice".split()
 )
 
 
@@ -114,7 +116,7 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
                 score = 0.9
             elif not both_words and (sh1 == sh2):
                 score = 0.6 if g == "" else 0.55
-        elif (fn or ln) and triggered and sh1 == sh2:
+        elif (fn or ln) and triggered and sh1 == sh2 == "title":
             score = 0.75
         elif triggered and sh1 == sh2 == "title" and not (a in words or b in words):
             score = 0.5

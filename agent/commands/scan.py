@@ -1,16 +1,116 @@
-"""`phiwatch scan PATH...`: classify files and folders now (not implemented yet)."""
+"""`phiwatch scan PATH...`: classify files and folders now.
+
+Prints what was found (``--format table``, the default: files with PHI or PII and files
+that could not be read, then a summary) or one JSON object per file (``--format jsonl``).
+Counts and locations only, never a matched value. Exit 0 when nothing is found, 1 when
+PHI or PII is found, 2 on usage errors. Verdicts are cached under PHIWATCH_HOME, so an
+unchanged file is not read twice.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from agent import paths
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH")
-    parser.add_argument("--format", choices=("table", "jsonl"), default="table")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to classify")
+    parser.add_argument("--format", choices=("table", "jsonl"), default="table",
+                        help="table for people (default), jsonl for programs")
+
+
+def _kinds(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {n}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+class _Progress:
+    """One self-overwriting line on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, done: int, path: str) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        name = os.path.basename(path)[:40]
+        sys.stderr.write(f"\rscanning: {done} files  {name:<40}")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 72 + "\r")
+            sys.stderr.flush()
 
 
 def run(args: argparse.Namespace) -> int:
-    print("phiwatch scan: not implemented yet", file=sys.stderr)
-    return 2
+    missing = [p for p in args.paths if not os.path.lexists(p)]
+    if missing:
+        for p in missing:
+            print(f"phiwatch scan: no such file or folder: {p}", file=sys.stderr)
+        return 2
+    from agent.classifier import Cache, scan_paths
+    from agent.classifier.errors import RuleError
+
+    try:
+        cache = Cache(paths.cache_dir() / "scan.sqlite")
+    except RuleError as e:
+        print(f"phiwatch scan: rules are invalid: {e}", file=sys.stderr)
+        return 2
+    progress = _Progress()
+    totals: Counter = Counter()
+    found = False
+    out = sys.stdout
+    rows: list[tuple[str, str, str, str]] = []
+    try:
+        for r in scan_paths(args.paths, cache=cache, on_progress=progress):
+            if "!" not in r.path:
+                totals[r.classification] += 1
+            if r.classification in ("phi", "pii"):
+                found = True
+            if args.format == "jsonl":
+                out.write(json.dumps(r.to_json(), ensure_ascii=False) + "\n")
+            elif r.classification != "none":
+                kinds = " | ".join(x for x in (_kinds(r.identifiers), _kinds(r.health)) if x)
+                detail = r.reason if r.classification == "error" else kinds
+                rows.append((r.classification, r.path, detail or "-", r.first_evidence or "-"))
+    except BrokenPipeError:
+        # `phiwatch scan ... | head`: the reader left; stop quietly like other CLI tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1 if found else 0
+    finally:
+        progress.clear()
+        cache.close()
+    if args.format == "table":
+        _table(rows, totals, out)
+    return 1 if found else 0
+
+
+def _table(rows: list[tuple[str, str, str, str]], totals: Counter, out) -> None:
+    if rows:
+        wp = min(60, max(len("PATH"), *(len(r[1]) for r in rows)))
+        out.write(f"{'VERDICT':<7}  {'PATH':<{wp}}  {'FIRST EVIDENCE':<22}  FOUND (identifiers | health)\n")
+        for verdict, path, detail, where in rows:
+            shown = path if len(path) <= wp else "…" + path[-(wp - 1):]
+            out.write(f"{verdict:<7}  {shown:<{wp}}  {where:<22}  {detail}\n")
+        out.write("\n")
+    n = sum(totals.values())
+    parts = ", ".join(f"{totals[k]} {k}" for k in ("phi", "pii", "none", "error"))
+    out.write(f"{n} file{'s' if n != 1 else ''} scanned: {parts}\n")
+
+
+def cache_path() -> Path:
+    """Where `phiwatch scan` keeps its verdict cache."""
+    return paths.cache_dir() / "scan.sqlite"
