@@ -1,0 +1,35 @@
+"""The verdict cache: hits for unchanged files, misses for changed files or rules."""
+
+from __future__ import annotations
+
+import os
+
+from agent.classifier import Cache, classify_file
+
+
+def test_hit_miss_and_invalidation(tmp_path):
+    f = tmp_path / "staff.csv"
+    f.write_text("name,email\nKevin Wright,kwright@mercyvalley.org\n")
+    cache = Cache(tmp_path / "c.sqlite", rules_digest="r1")
+    first = classify_file(f, cache=cache)
+    assert first.classification == "pii"
+    assert cache.get(f, f.stat()).identifiers == first.identifiers
+    f.write_text("a,b\n1,2\n")  # size and mtime change
+    os.utime(f, ns=(1, 1))
+    assert cache.get(f, f.stat()) is None
+    assert classify_file(f, cache=cache).classification == "none"
+    cache.close()
+    other_rules = Cache(tmp_path / "c.sqlite", rules_digest="r2")
+    assert other_rules.get(f, f.stat()) is None
+    other_rules.close()
+
+
+def test_cached_result_uses_current_path(tmp_path):
+    f = tmp_path / "a.csv"
+    f.write_text("name,email\nKevin Wright,kwright@mercyvalley.org\n")
+    with Cache(tmp_path / "c.sqlite", rules_digest="r") as cache:
+        classify_file(f, cache=cache)
+        g = tmp_path / "b.csv"
+        f.rename(g)  # same inode, size and mtime
+        r = classify_file(g, cache=cache)
+        assert r.path == str(g) and r.classification == "pii"
