@@ -97,7 +97,9 @@ TEMPLATES = [
 _TEST_PG = "postgres://postgres@127.0.0.1:5432/phiwatch"
 _url = env_str("DATABASE_URL") or (_TEST_PG if env_str("PHIWATCH_TEST_DB") == "postgres" else None)
 if _url:
-    DATABASES = {"default": dj_database_url.parse(_url, conn_max_age=300, conn_health_checks=True)}
+    # Persistent connections; no per-request health check (it costs a round trip on every
+    # request, and Django drops a broken connection at the end of the failing request).
+    DATABASES = {"default": dj_database_url.parse(_url, conn_max_age=300)}
 else:
     DATABASES = {
         "default": {

@@ -27,7 +27,7 @@ def checkin(request, payload: CheckinIn):
     if status == "stored":
         # Media seen, and sightings of a lost/stolen/disposed device (server/lifecycle).
         after_checkin(device, payload, request.META.get("REMOTE_ADDR", ""))
-    if status == "stored" and device.lifecycle_state in GONE_STATES:
+    if device is not None and device.lifecycle_state in GONE_STATES:
         # Stored and a violation raised; the agent keeps running (protocol: 409).
         return Status(409, {"detail": f"device is recorded as {device.lifecycle_state}; "
                                       "report stored", "field": None})

@@ -40,36 +40,36 @@ def _disk_encrypted(posture: dict) -> bool | None:
     return {"pass": True, "fail": False, "in_progress": False}.get(status)
 
 
-def store(device: Device, data: CheckinIn) -> tuple[str, Device]:
-    """Returns ("stored" | "duplicate", device)."""
-    if data.device_id != device.id:
+def store(device_id, data: CheckinIn) -> tuple[str, Device | None]:
+    """Returns ("stored", device) or ("duplicate", None)."""
+    if data.device_id != device_id:
         # Never confirm that another device exists: same answer as an unknown id.
         raise ApiError(404, "no such device for this token", "device_id")
     now = timezone.now()
     try:
-        return "stored", _store(device, data, now)
+        return "stored", _store(device_id, data, now)
     except IntegrityError:
         # The unique report_id: this report was stored before (or is being stored right
         # now by a racing retry, whose commit we waited for). Nothing of ours was kept.
         owner = Report.objects.filter(report_id=data.report_id).values_list(
             "device_id", flat=True).first()
-        if owner == device.id:
-            return "duplicate", device
+        if owner == device_id:
+            return "duplicate", None
         if owner is not None:
             raise ApiError(422, "report_id already used", "report_id") from None
         raise
 
 
-def _store(device: Device, data: CheckinIn, now) -> Device:
+def _store(device_id, data: CheckinIn, now) -> Device:
     with transaction.atomic():
         # Row lock: two reports of one device never reconcile findings/violations at once.
-        device = Device.objects.select_for_update().get(pk=device.pk)
+        device = Device.objects.select_for_update().get(pk=device_id)
         report = Report.objects.create(
             report_id=data.report_id, device=device, created_at=data.created_at,
             agent_version=data.agent_version,
             findings_count=len(data.findings or []),
             findings_complete=bool(data.findings_complete and data.findings is not None),
-            outbox=data.outbox.dict() if data.outbox else {},
+            outbox=data.outbox.model_dump() if data.outbox else {},
         )
 
         changed = ["last_seen", "last_report_id", "agent_version"]
@@ -95,7 +95,7 @@ def _store(device: Device, data: CheckinIn, now) -> Device:
             checks = data.posture.checks
             PostureSnapshot.objects.create(
                 device=device, report=report, checked_at=data.posture.checked_at,
-                checks=[c.dict() for c in checks],
+                checks=[c.model_dump() for c in checks],
                 failing=sum(1 for c in checks if c.status == "fail"),
             )
             device.posture = _posture_state(checks)

@@ -25,4 +25,4 @@ def enroll(request, payload: EnrollIn):
 @router.post("/token/rotate", auth=device_auth, response={200: TokenOut, 401: ErrorOut})
 def rotate(request):
     """A new token; the old one stops working at once."""
-    return {"token": service.rotate(request.auth)}
+    return {"token": service.rotate(request.auth)}  # request.auth: the device id

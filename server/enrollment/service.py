@@ -64,13 +64,13 @@ def consume_secret(secret: str) -> EnrollmentSecret:
     return row
 
 
-def issue_token(device: Device, reason: str) -> str:
+def issue_token(device_id, reason: str) -> str:
     """Revoke every live token of the device and return a new one (stored as a hash)."""
     now = timezone.now()
-    DeviceToken.objects.filter(device=device, revoked_at__isnull=True).update(
+    DeviceToken.objects.filter(device_id=device_id, revoked_at__isnull=True).update(
         revoked_at=now, revoked_reason=reason)
     token = new_token()
-    DeviceToken.objects.create(device=device, token_hash=token_hash(token))
+    DeviceToken.objects.create(device_id=device_id, token_hash=token_hash(token))
     return token
 
 
@@ -89,16 +89,16 @@ def enroll(data) -> tuple[Device, str]:
         else:
             Device.objects.filter(pk=device.pk).update(**fields)
             action = "device.reenroll"
-        token = issue_token(device, "reenrolled")
+        token = issue_token(device.id, "reenrolled")
         log.record("device:" + str(device.id), action, f"device:{device.id}",
                    {"secret_id": secret.id, "hostname": data.hostname, "os": data.os})
     return device, token
 
 
-def rotate(device: Device) -> str:
+def rotate(device_id) -> str:
     with transaction.atomic():
-        token = issue_token(device, "rotated")
-        log.record(f"device:{device.id}", "token.rotate", f"device:{device.id}", {})
+        token = issue_token(device_id, "rotated")
+        log.record(f"device:{device_id}", "token.rotate", f"device:{device_id}", {})
     return token
 
 
