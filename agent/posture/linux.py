@@ -183,12 +183,51 @@ def desktop(run: Runner) -> str | None:
     XDG_CURRENT_DESKTOP is a colon-separated list (e.g. "ubuntu:GNOME"); it is set by
     the display manager for X11 and Wayland sessions alike.
     """
-    value = run.getenv("XDG_CURRENT_DESKTOP") or run.getenv("DESKTOP_SESSION") or ""
+    return desktop_name(run.getenv("XDG_CURRENT_DESKTOP") or run.getenv("DESKTOP_SESSION") or "")
+
+
+def parse_show_session(text: str) -> dict[str, str]:
+    """``loginctl show-session ID -p ...`` prints KEY=value lines."""
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def graphical_session(run: Runner) -> dict[str, str] | None:
+    """The active local X11/Wayland session from logind, or None (reference 8).
+
+    Used when the agent has no session environment of its own (a system service, SSH).
+    """
+    listing = run.run(["loginctl", "list-sessions", "--no-legend"])
+    if not listing.ok:
+        return None
+    for line in listing.stdout.splitlines():
+        if not line.split():
+            continue
+        sid = line.split()[0]
+        shown = run.run(["loginctl", "show-session", sid, "-p", "Name", "-p", "User", "-p", "Type",
+                         "-p", "Active", "-p", "Remote", "-p", "Desktop"])
+        if not shown.ok:
+            continue
+        props = parse_show_session(shown.stdout)
+        if props.get("Type") in ("x11", "wayland") and props.get("Active") == "yes" \
+                and props.get("Remote") == "no" and props.get("Name") and props.get("User", "").isdigit():
+            return props
+    return None
+
+
+# Desktop names as XDG_CURRENT_DESKTOP, DESKTOP_SESSION and logind's Desktop= give them.
+# Ubuntu's session says "ubuntu" and Unity/Budgie use GNOME's screensaver keys.
+_DESKTOPS = (("gnome", "gnome"), ("ubuntu", "gnome"), ("unity", "gnome"), ("budgie", "gnome"),
+             ("kde", "kde"), ("plasma", "kde"), ("x-cinnamon", "cinnamon"), ("cinnamon", "cinnamon"),
+             ("mate", "mate"), ("xfce", "xfce"))
+
+
+def desktop_name(value: str) -> str | None:
+    """Normalise an XDG_CURRENT_DESKTOP-style value to gnome, kde, ... (None when empty)."""
     names = [n.strip().lower() for n in value.replace(";", ":").split(":") if n.strip()]
     if not names:
         return None
-    for known in ("gnome", "kde", "cinnamon", "mate", "xfce", "unity", "budgie"):
-        if known in names or any(n.startswith(known) for n in names):
-            # Unity and Budgie use GNOME's screensaver keys.
-            return "gnome" if known in ("unity", "budgie") else known
+    for name in reversed(names):
+        for prefix, desktop in _DESKTOPS:
+            if name.startswith(prefix):
+                return desktop
     return names[-1]

@@ -95,10 +95,10 @@ def parse_kde(autolock: str, timeout_minutes: str, grace: str) -> dict[str, Any]
                   desktop="kde", source="kscreenlockerrc", managed=False)
 
 
-def _gnome(run: Runner) -> dict[str, Any]:
+def _gnome(run: Runner, prefix: list[str]) -> dict[str, Any]:
     text = []
     for schema in GNOME_SCHEMAS:
-        result = run.run(["gsettings", "list-recursively", schema])
+        result = run.run([*prefix, "gsettings", "list-recursively", schema])
         if result.error:
             raise linux.command_failed(result, "gsettings")
         if result.rc == 0:
@@ -106,17 +106,17 @@ def _gnome(run: Runner) -> dict[str, Any]:
     writable = {}
     for schema, key in (("org.gnome.desktop.session", "idle-delay"),
                         ("org.gnome.desktop.screensaver", "lock-enabled")):
-        result = run.run(["gsettings", "writable", schema, key])
+        result = run.run([*prefix, "gsettings", "writable", schema, key])
         if result.ok:
             writable[f"{schema} {key}"] = result.stdout
     return parse_gnome(parse_gsettings("\n".join(text)), writable)
 
 
-def _kde(run: Runner) -> dict[str, Any]:
+def _kde(run: Runner, prefix: list[str]) -> dict[str, Any]:
     for tool in ("kreadconfig6", "kreadconfig5"):
         values = []
         for key, default in (("Autolock", "true"), ("Timeout", "5"), ("LockGrace", "5")):
-            result = run.run([tool, "--file", "kscreenlockerrc", "--group", "Daemon", "--key", key,
+            result = run.run([*prefix, tool, "--file", "kscreenlockerrc", "--group", "Daemon", "--key", key,
                               "--default", default])
             if not result.ok:
                 break
@@ -126,15 +126,41 @@ def _kde(run: Runner) -> dict[str, Any]:
     raise ProbeUnknown("command not found: kreadconfig6 or kreadconfig5")
 
 
+def _session_user_prefix(run: Runner) -> tuple[str | None, list[str], str | None]:
+    """(desktop, command prefix, user) when we run outside the desktop session.
+
+    Settings are per user: as root, gsettings would show root's own values
+    (tom-krieger/cis_security_hardening#102), so we read as the session's user with
+    runuser and that user's bus (Kolide's pattern, reference 8).
+    """
+    session = linux.graphical_session(run)
+    if session is None:
+        return None, [], None
+    desktop = linux.desktop_name(session.get("Desktop", "")) or "gnome"
+    user, uid = session["Name"], session["User"]
+    if not run.is_admin():
+        if run.getenv("USER") == user:
+            return desktop, [], user
+        raise ProbeUnknown("desktop session of another user (needs administrator)")
+    return desktop, ["runuser", "-u", user, "--", "env", f"XDG_RUNTIME_DIR=/run/user/{uid}",
+                     f"DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/{uid}/bus"], user
+
+
 def probe_linux(run: Runner) -> dict[str, Any]:
-    desktop = linux.desktop(run)
+    desktop, prefix, user = linux.desktop(run), [], None
+    if desktop is None:
+        desktop, prefix, user = _session_user_prefix(run)
     if desktop is None:
         raise ProbeUnknown("no desktop session")
     if desktop == "gnome":
-        return _gnome(run)
-    if desktop == "kde":
-        return _kde(run)
-    raise ProbeUnknown(f"desktop not supported: {desktop}")
+        facts = _gnome(run, prefix)
+    elif desktop == "kde":
+        facts = _kde(run, prefix)
+    else:
+        raise ProbeUnknown(f"desktop not supported: {desktop}")
+    if user:
+        facts["session_user"] = user
+    return facts
 
 
 # ---------------------------------------------------------------- macOS

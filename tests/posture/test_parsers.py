@@ -215,8 +215,9 @@ def test_os_release_and_versions():
 @pytest.mark.parametrize("env, expected", [
     ({"XDG_CURRENT_DESKTOP": "ubuntu:GNOME"}, "gnome"),
     ({"XDG_CURRENT_DESKTOP": "KDE"}, "kde"),
-    ({"XDG_CURRENT_DESKTOP": "X-Cinnamon"}, "x-cinnamon"),
-    ({"DESKTOP_SESSION": "plasma"}, "plasma"),
+    ({"XDG_CURRENT_DESKTOP": "X-Cinnamon"}, "cinnamon"),
+    ({"DESKTOP_SESSION": "plasma"}, "kde"),
+    ({"XDG_CURRENT_DESKTOP": "sway"}, "sway"),
     ({}, None),
 ])
 def test_desktop_detection(env, expected):

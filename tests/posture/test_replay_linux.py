@@ -119,3 +119,19 @@ def test_volume_for_path_on_replayed_linux_layouts():
     usb = replay("linux-kde-plain-usb")
     assert volume_for_path("/media/pi/USBSTICK/export.csv", usb) == {
         "mount": "/media/pi/USBSTICK", "device": "/dev/sda1", "encrypted": False, "removable": True}
+
+
+def test_root_service_reads_the_active_desktop_users_settings():
+    """No session environment: logind names the active local session, runuser reads it."""
+    v = verdicts("linux-root-service-gnome-session")
+    lock = v["screen_lock"]
+    assert lock.status == "fail"
+    assert lock.observed == "screen lock off"
+    assert lock.details["session_user"] == "alice"  # not the inactive gdm greeter
+    assert lock.details["desktop"] == "gnome"  # Desktop=ubuntu is GNOME's keys
+
+
+def test_another_users_session_without_admin_is_unknown():
+    v = verdicts("linux-root-service-gnome-session", admin=False, env={"USER": "bob"})
+    assert v["screen_lock"].status == "unknown"
+    assert v["screen_lock"].reason == "desktop session of another user (needs administrator)"
