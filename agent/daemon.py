@@ -93,11 +93,14 @@ class Daemon:
         self.watcher = Watcher(self.filt, self.debouncer, self._gone, self._folder)
         self.budget = ByteBudget(float(self.policy["crawl_bytes_per_second"]),
                                  stop=self.stop_event)
-        self._classify, cache_cls = (classify, None) if classify else _classifier()
-        self._cache_cls = cache_cls
-        self._local = threading.local()
+        self._classify, cache_cls = _classifier()
+        if classify is not None:
+            self._classify = classify
+        # One verdict cache, shared with `phiwatch scan` (it is thread-safe): rescans and
+        # re-saved files with unchanged content cost a stat, not a read.
+        self.cache = cache_cls(paths.cache_dir() / "scan.sqlite") if cache_cls else None
         self.crawler = Crawler(paths.state_dir() / CRAWL_STATE, self.filt, self._crawl_one,
-                               self.budget, self.stop_event)
+                               self.budget, self.stop_event, cost=self._crawl_cost)
         self.mounts = MountMonitor(self._mounted, self._unmounted,
                                    **({"table": mount_table} if mount_table else {}),
                                    is_removable=is_removable)
@@ -131,15 +134,14 @@ class Daemon:
 
         return dict(load_policy())
 
-    def _cache(self) -> Any:
-        """One classifier cache per thread (the worker and the crawler)."""
-        if self._cache_cls is None:
-            return None
-        c = getattr(self._local, "cache", None)
-        if c is None:
-            c = self._cache_cls(paths.cache_dir() / "classifier.db")
-            self._local.cache = c
-        return c
+    def _crawl_cost(self, path: str, size: int) -> int:
+        """Bytes the crawl will read for ``path``: none when the cache already knows it."""
+        if self.cache is None:
+            return size
+        try:
+            return 0 if self.cache.get(Path(path), os.stat(path)) is not None else size
+        except OSError:
+            return 0
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -199,6 +201,8 @@ class Daemon:
 
     def close(self) -> None:
         self.store.close()
+        if self.cache is not None:
+            self.cache.close()
         if self.reporter is not None and hasattr(self.reporter, "close"):
             self.reporter.close()
 
@@ -212,6 +216,7 @@ class Daemon:
 
     def _gone(self, path: str, is_dir: bool, reason: str) -> None:
         self.queue.discard(path)
+        self.notifier.discard(path, folder=is_dir)
         n = self.store.resolve(path, reason, folder=is_dir)
         if n:
             log.info("%d finding(s) resolved (%s): %s", n, reason, path)
@@ -236,7 +241,7 @@ class Daemon:
         if not os.path.isfile(path):
             return "none"
         try:
-            result = self._classify(path, cache=self._cache())
+            result = self._classify(path, cache=self.cache)
         except Exception as e:  # the classifier should return `error`; never crash on it
             log.error("could not classify %s: %s", path, type(e).__name__)
             return "none"

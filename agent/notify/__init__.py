@@ -115,6 +115,13 @@ class Notifier:
                 self._due = now + self.gather
             self._cond.notify_all()
 
+    def discard(self, path: str, *, folder: bool = False) -> None:
+        """A file (or a folder's files) went away: leave it out of the summary."""
+        prefix = path.rstrip("/\\") + ("/" if "/" in path else "\\")
+        with self._cond:
+            for k in [k for k in self._batch if k == path or (folder and k.startswith(prefix))]:
+                del self._batch[k]
+
     def _loop(self) -> None:
         while True:
             with self._cond:
@@ -128,6 +135,8 @@ class Notifier:
                 batch = list(self._batch.values())
                 replaces = self._shown_id
                 self._due = None
+            if not batch:
+                continue
             self._show(compose(batch), len(batch), replaces)
 
     def _show(self, n: Notification, count: int, replaces: int | None) -> None:

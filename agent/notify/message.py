@@ -72,9 +72,8 @@ def compose(alerts: list[Alert]) -> Notification:
     what = "protected health information" if phi else "personal identifiers"
     place, urgency_line = _where(ws)
     urgent = bool(place) and bool(phi)
-    todo = ("Move it to the approved secure storage and delete this copy; "
-            "compliance has been told." if phi else
-            "Delete it if you do not need it; compliance can see it.")
+    todo = ("Move it to the approved secure storage and delete this copy." if phi else
+            "Delete it if you do not need it.")
     if len(ws) == 1:
         w = ws[0]
         title = f"{label} found{' ' + place if place else ''}: {os.path.basename(w.path)}"

@@ -70,11 +70,14 @@ class Crawler:
     """Crawls roots in the background; progress and checkpoints live in ``state_file``.
 
     ``handle(path)`` classifies one file (the daemon's pipeline). The byte budget is
-    charged before each file by its size.
+    charged before each file by ``cost(path, size)``: its size, or 0 when the
+    classifier's cache will answer without reading it.
     """
 
     def __init__(self, state_file: Path, filt: PathFilter, handle: Callable[[str], None],
-                 budget: ByteBudget, stop: threading.Event) -> None:
+                 budget: ByteBudget, stop: threading.Event,
+                 cost: Callable[[str, int], int] | None = None) -> None:
+        self.cost = cost or (lambda _path, size: size)
         self.state_file = state_file
         self.filt = filt
         self.handle = handle
@@ -133,7 +136,7 @@ class Crawler:
             log.info("crawl: starting %s", root.key)
         last_save = time.monotonic()
         for path, size in walk(root.key, self.filt, after):
-            if not self.budget.consume(size):
+            if not self.budget.consume(self.cost(path, size)):
                 self.save()
                 return False
             try:

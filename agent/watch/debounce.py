@@ -4,10 +4,13 @@ half-way.
 A path becomes *ready* when both hold:
 
 - its writer is done: on Linux inotify reports ``IN_CLOSE_WRITE`` when the last writer
-  closes the file (watchdog's ``FileClosedEvent``), so a file held open by a slow writer
-  waits however long the writer pauses (up to ``open_max`` seconds, for writers that
-  never close, e.g. a log). Where the backend has no close events (FSEvents,
-  ReadDirectoryChangesW) ``quiet`` seconds without an event stand in for it;
+  closes the file (watchdog's ``FileClosedEvent``), so a file we saw being written
+  (a modify event) waits however long the writer pauses, up to ``open_max`` seconds
+  (for writers that never close, e.g. a log). A file only seen *created* (an empty
+  ``touch``, or the files watchdog reports from a folder that appeared before its
+  watch was added, whose close events nobody saw) waits ``quiet`` seconds. Where the
+  backend has no close events (FSEvents, ReadDirectoryChangesW) ``quiet`` seconds
+  without an event stand in for the close;
 - its size and mtime did not change over the last ``settle`` seconds.
 
 One thread sleeps until the earliest deadline; with nothing pending it sleeps on a
@@ -31,6 +34,7 @@ class _Pending:
     due: float
     sig: tuple[int, int] | None
     closed: bool
+    writing: bool
     last_event: float
 
 
@@ -74,19 +78,22 @@ class Debouncer:
         with self._cond:
             return len(self._pending)
 
-    def touch(self, path: str, *, closed: bool = False) -> None:
-        """A file was created/modified (``closed=False``) or its writer closed it / it was
-        moved into place complete (``closed=True``)."""
+    def touch(self, path: str, *, closed: bool = False, written: bool = False) -> None:
+        """A file was created (no flags), written (``written``: a modify event), or its
+        writer closed it / it was moved into place complete (``closed``)."""
         now = self._clock()
         with self._cond:
             p = self._pending.get(path)
             if p is None:
-                p = _Pending(due=0.0, sig=_signature(path), closed=closed, last_event=now)
+                p = _Pending(due=0.0, sig=_signature(path), closed=False, writing=False,
+                             last_event=now)
                 self._pending[path] = p
-            else:
-                p.closed = closed
-                p.last_event = now
-            p.due = now + (self.settle if closed else self._wait_open())
+            p.last_event = now
+            if closed:
+                p.closed, p.writing = True, False
+            elif written:
+                p.closed, p.writing = False, True
+            p.due = now + self._wait(p)
             self._cond.notify_all()
 
     def forget(self, path: str) -> None:
@@ -97,8 +104,10 @@ class Debouncer:
             for k in [k for k in self._pending if k.startswith(prefix)]:
                 del self._pending[k]
 
-    def _wait_open(self) -> float:
-        return self.open_max if self.expect_close else self.quiet
+    def _wait(self, p: _Pending) -> float:
+        if p.closed:
+            return self.settle
+        return self.open_max if (self.expect_close and p.writing) else self.quiet
 
     def _loop(self) -> None:
         while True:
@@ -114,9 +123,7 @@ class Debouncer:
                         del self._pending[k]
                     elif sig != p.sig:  # still changing: settle again
                         p.sig = sig
-                        p.due = now + (self.settle if p.closed else self._wait_open())
-                    elif not p.closed and self.expect_close and now - p.last_event < self.open_max:
-                        p.due = p.last_event + self.open_max
+                        p.due = now + self._wait(p)
                     else:
                         del self._pending[k]
                         ready.append(k)

@@ -77,8 +77,10 @@ class _Handler(FileSystemEventHandler):
             self.w.on_folder(src)
         elif isinstance(event, FileClosedEvent):
             self.w.debouncer.touch(src, closed=True)
-        elif isinstance(event, FileCreatedEvent | FileModifiedEvent):
-            self.w.debouncer.touch(src, closed=False)
+        elif isinstance(event, FileModifiedEvent):
+            self.w.debouncer.touch(src, written=True)
+        elif isinstance(event, FileCreatedEvent):
+            self.w.debouncer.touch(src)
 
 
 class Watcher:
