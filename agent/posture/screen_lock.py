@@ -195,6 +195,10 @@ def parse_pmset_displaysleep(text: str) -> int | None:
 def probe_darwin(run: Runner) -> dict[str, Any]:
     if darwin.console_user(run) is None:
         raise ProbeUnknown("no console user (login window)")
+    if run.is_admin():
+        # The keybag value exists only in the console user's context; root reads
+        # nothing (osquery#6451, Fleet#6282). The agent is a per-user LaunchAgent.
+        raise ProbeUnknown("run as the console user: root cannot read the screen lock")
     managed = darwin.defaults(run, "com.apple.screensaver", SCREENSAVER_KEYS)
     result = run.run(["sysadminctl", "-screenLock", "status"])
     keybag_enabled, keybag_grace = parse_sysadminctl(result.stdout + result.stderr)

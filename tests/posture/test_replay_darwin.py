@@ -76,3 +76,10 @@ def test_darwin_volume_for_path_and_removable_list():
     assert volume_for_path("/Volumes/UNTITLED/x.csv", runner)["removable"] is True
     assert volume_for_path("/Users/bob/x.csv", runner)["mount"] == "/"
     assert [m["mount"] for m in removable_media.list_removable(runner)] == ["/Volumes/UNTITLED"]
+
+
+def test_root_cannot_read_the_console_users_screen_lock():
+    v = verdicts("darwin-filevault-on-mdm", admin=True)
+    assert v["screen_lock"].status == "unknown"
+    assert v["screen_lock"].reason == "run as the console user: root cannot read the screen lock"
+    assert v["disk_encryption"].status == "pass"
