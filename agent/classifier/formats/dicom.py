@@ -9,6 +9,7 @@ C.7.1.1 Patient Module); other patient attributes are counted. A de-identified f
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pydicom
 from pydicom.errors import InvalidDicomError
@@ -54,14 +55,19 @@ TEXT = (
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     target = src.seekable(budget)
-    try:
-        ds = pydicom.dcmread(target, stop_before_pixels=True, defer_size=4096)
-    except InvalidDicomError:
-        raise ExtractionError("corrupt dicom: not a DICOM file") from None
-    except (EOFError, ValueError, KeyError, OSError, TypeError, AttributeError) as e:
-        raise ExtractionError(
-            f"corrupt dicom: truncated or malformed header ({type(e).__name__})"
-        ) from None
+    fp = open(target, "rb") if isinstance(target, Path) else target
+    with fp:
+        size = fp.seek(0, 2)
+        fp.seek(0)
+        try:
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, defer_size=4096)
+        except InvalidDicomError:
+            raise ExtractionError("corrupt dicom: not a DICOM file") from None
+        except (EOFError, ValueError, KeyError, OSError, TypeError, AttributeError) as e:
+            raise ExtractionError(f"corrupt dicom: malformed header ({type(e).__name__})") from None
+        stopped = fp.tell()
+        if _truncated(ds, stopped, size):
+            raise ExtractionError("corrupt dicom: truncated header")
     budget.check_time()
     identifiers: dict[str, int] = {}
     for keyword, kind in IDENTIFIERS.items():
@@ -79,6 +85,27 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
         text=[TextBlock(text, where="header")] if text else [],
         where="header",
     )
+
+
+def _truncated(ds: pydicom.Dataset, stopped: int, size: int) -> bool:
+    """pydicom reads a cut file without complaint, returning what it got; check the ends.
+
+    The file meta group declares its length (PS3.10 7.1); when reading ran to the end of
+    the file (no Pixel Data to stop at), the last element must end exactly there."""
+    meta_len = ds.file_meta.get("FileMetaInformationGroupLength") if ds.file_meta else None
+    if meta_len is not None and 132 + 12 + int(meta_len) > size:
+        return True
+    if stopped < size:
+        return False  # stopped before Pixel Data: the header is whole
+    tags = list(ds.keys())
+    if not tags:
+        return True
+    last = ds.get_item(tags[-1])
+    length = getattr(last, "length", None)
+    tell = getattr(last, "value_tell", None)
+    if length is None or tell is None or length == 0xFFFFFFFF:
+        return False
+    return tell + length != size
 
 
 def _value(ds: pydicom.Dataset, keyword: str) -> str:

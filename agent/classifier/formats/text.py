@@ -3,13 +3,16 @@
 A file is read in `Limits.block_bytes` chunks and decoded incrementally. Each block ends
 at a line break where there is one (so a row is whole), and starts by repeating up to
 `Limits.overlap_chars` of the previous block from a line start, so a match or its context
-that straddles a cut is still seen. Holes of NUL bytes (sparse files, preallocated logs)
-are skipped without decoding.
+that straddles a cut is still seen. NUL bytes (holes in sparse files, preallocated logs)
+are dropped before decoding.
 """
 
 from __future__ import annotations
 
 import codecs
+import errno
+import io
+import os
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -43,8 +46,13 @@ def blocks(stream: BinaryIO, encoding: str, budget: Budget, where: str = "") -> 
         budget.check_time()
         raw = stream.read(limits.block_bytes)
         final = not raw
-        if skip_nul and raw and not raw.strip(b"\x00"):
-            continue  # a hole: nothing to read, nothing to count
+        if skip_nul and b"\x00" in raw:
+            # Holes and padding carry no text: drop them in one C pass (translate runs at
+            # ~1 GB/s; bytes.replace at ~50 MB/s), and jump over a sparse file's holes.
+            raw = raw.translate(None, b"\x00")
+            if not raw:
+                _skip_hole(stream)
+                continue
         text = carry + decoder.decode(raw, final)
         cut = len(text)
         if not final:
@@ -61,6 +69,26 @@ def blocks(stream: BinaryIO, encoding: str, budget: Budget, where: str = "") -> 
             tail = _tail(body, limits.overlap_chars)
         if final:
             return
+
+
+def _skip_hole(stream: BinaryIO) -> None:
+    """Seek to the next data past a hole (SEEK_DATA: Linux, macOS, FreeBSD; lseek(2)), so a
+    2 GB sparse file costs its data, not 2 GB of zero pages. Elsewhere, keep reading."""
+    whence = getattr(os, "SEEK_DATA", None)
+    if whence is None:
+        return
+    try:
+        fd = stream.fileno()
+        pos = stream.tell()
+        nxt = os.lseek(fd, pos, whence)
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # no data after pos: the rest is a hole
+            stream.seek(0, os.SEEK_END)
+        return
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        return  # not a real file (a member stream)
+    if nxt > pos:
+        stream.seek(nxt)
 
 
 def _tail(body: str, n: int) -> str:

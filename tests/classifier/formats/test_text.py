@@ -1,0 +1,71 @@
+"""Plain text is streamed in big overlapping blocks with correct line numbers."""
+
+from __future__ import annotations
+
+from agent.classifier.limits import Limits
+from tests.classifier.formats.conftest import MRN, NAME, SSN, drain
+
+LOG_LINE = b"2026-01-02T03:04:05Z INFO request_id=9f1c2b7e worker=17 handled GET /health 200\n"
+ROW = f"2026-01-02T03:04:06Z WARN patient {NAME} SSN {SSN} admitted, dx E11.9".encode()
+
+
+def test_row_at_byte_40_000_000_is_in_one_block(tmp_path):
+    p = tmp_path / "app.log"
+    before = 40_000_000 // len(LOG_LINE)
+    with open(p, "wb") as f:
+        f.write(LOG_LINE * before)
+        f.write(b"x" * (40_000_000 - f.tell()) + b"\n")  # pad so the row starts at 40,000,001
+        row_offset = f.tell()
+        f.write(ROW + b"\n")
+        f.write(LOG_LINE * 1000)
+    assert row_offset > 40_000_000
+    d = drain(p)
+    assert d.format == "text" and d.error is None
+    hits = [b for b in d.texts if ROW.decode() in b.text]
+    assert hits, "the row was not handed to the engine whole"
+    block = hits[0]
+    row_line = block.line + block.text[: block.text.index(ROW.decode())].count("\n")
+    assert row_line == before + 2  # the padded line, then the row
+    # Blocks are big (no per-line units) and every byte is covered once plus overlaps.
+    assert len(d.texts) < 40
+    covered = sum(len(b.text) - b.overlap for b in d.texts)
+    assert covered == p.stat().st_size
+
+
+def test_match_straddling_a_block_cut_is_whole_in_the_next_block(tmp_path):
+    limits = Limits(block_bytes=4096, overlap_chars=256)
+    p = tmp_path / "one-line.txt"
+    # No line breaks at all: blocks are hard cuts; the SSN sits across the first cut.
+    body = "a" * (4096 - 5) + f" {SSN} " + "b" * 5000
+    p.write_text(body)
+    d = drain(p, limits)
+    assert len(d.texts) >= 2
+    assert SSN not in d.texts[0].text
+    assert SSN in d.texts[1].text[: d.texts[1].overlap + 10]
+    assert d.texts[1].overlap == 256
+
+
+def test_overlap_starts_at_a_line_and_line_numbers_count(tmp_path):
+    limits = Limits(block_bytes=1024, overlap_chars=200)
+    lines = [f"line {i:05d} {'-' * 40}" for i in range(1, 201)]
+    p = tmp_path / "n.txt"
+    p.write_text("\n".join(lines) + "\n")
+    d = drain(p, limits)
+    assert len(d.texts) > 5
+    for b in d.texts:
+        first = b.text.split("\n", 1)[0]
+        assert first == lines[b.line - 1]  # a block starts on a whole line, numbered right
+        assert b.text.endswith("\n")  # and ends on one
+
+
+def test_nul_hole_is_skipped_and_text_after_it_found(tmp_path):
+    p = tmp_path / "prealloc.log"
+    with open(p, "wb") as f:
+        f.write(b"service started\n")
+        f.seek(8 << 20)
+        f.write(f"patient {NAME} MRN {MRN}\n".encode())
+    d = drain(p)
+    assert d.format == "text"
+    text = "".join(b.text[b.overlap :] for b in d.texts)
+    assert f"patient {NAME} MRN {MRN}" in text
+    assert "\x00" * 1024 not in text  # whole NUL blocks never reach the engine
