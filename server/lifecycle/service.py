@@ -61,6 +61,7 @@ def transition(asset, to_state: str, *, actor: str, reason: str, custodian: str 
         raise LifecycleError(f"removable media have no state {to_state!r}; "
                              f"use one of {', '.join(m.media_states)}")
     model = type(asset)
+    caller = asset
     with transaction.atomic():
         # Lock the asset row: two people moving the same laptop at once must not both
         # pass the guard against the same old state.
@@ -92,7 +93,7 @@ def transition(asset, to_state: str, *, actor: str, reason: str, custodian: str 
             override_justification=override_justification.strip() if override else "",
         )
         model.objects.filter(pk=asset.pk).update(lifecycle_state=to_state)
-        asset.lifecycle_state = to_state
+        asset.lifecycle_state = caller.lifecycle_state = to_state
         if move.movement:
             description, serial = _describe(asset)
             Movement.objects.create(
@@ -200,7 +201,8 @@ def record_sanitization(asset, fields: dict[str, Any], *, actor: str,
             recorded_by=actor, **data)
         log.record(actor, "lifecycle.sanitization", _target(asset), {
             "record": rec.pk, "method": rec.method, "verified": rec.verified})
-    if advance and rec.verified and asset.lifecycle_state == "retired":
+    state = type(asset).objects.filter(pk=asset.pk).values_list("lifecycle_state", flat=True)[0]
+    if advance and rec.verified and state == "retired":
         transition(asset, "sanitized", actor=actor,
                    reason=f"verified sanitization record {rec.pk} ({rec.method})")
     return rec
