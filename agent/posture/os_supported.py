@@ -1,5 +1,6 @@
 """OS version still supported: the oldest release per OS/distro comes from
-rules/policy.yaml ``os_supported``. HIPAA 164.308(a)(5)(ii)(B) (patches stop at end of life).
+rules/policy.yaml ``os_supported``. HIPAA 164.308(a)(1)(ii)(B) risk management: an OS past
+end of life gets no security patches (same section as the server console's control).
 
 - Linux: /etc/os-release ID and VERSION_ID (os-release(5)); a distro the policy does not
   name is unknown, not a pass.
@@ -18,7 +19,7 @@ from agent.posture.result import FAIL, PASS, UNKNOWN, CheckResult
 from agent.runner import Runner
 
 ID = "os_supported"
-HIPAA = "164.308(a)(5)(ii)(B)"
+HIPAA = "164.308(a)(1)(ii)(B)"
 FIX = {
     "linux": "Upgrade to a supported release of your distribution",
     "darwin": "Upgrade macOS: System Settings > General > Software Update",
