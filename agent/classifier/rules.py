@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -175,7 +176,9 @@ def _detector(spec: dict, path: Path) -> Detector:
 
 
 def _norm_header(h: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", h.lower())
+    # "Prénom" -> "prenom", "D.O.B." -> "dob", "MRN#" -> "mrn"
+    plain = unicodedata.normalize("NFKD", h.lower())
+    return re.sub(r"[^a-z0-9]", "", "".join(c for c in plain if not unicodedata.combining(c)))
 
 
 def _headers(path: Path) -> HeaderMap:

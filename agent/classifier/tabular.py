@@ -57,6 +57,12 @@ def _ip(v: str) -> bool:
         return False
 
 
+def _intl_phone(v: str) -> bool:
+    """E.164-style "+33 1 23 45 67 89": a plus sign and 8 to 15 digits (ITU-T E.164)."""
+    t = v.strip()
+    return t.startswith("+") and 8 <= sum(c.isdigit() for c in t) <= 15
+
+
 def _idlike(v: str) -> bool:
     return len(v.strip()) >= 4 and any(c.isdigit() for c in v)
 
@@ -69,8 +75,8 @@ def _namelike(v: str) -> bool:
 CELL_CHECKS: dict[str, Callable[[str], bool]] = {
     "name": _namelike,
     "ssn": lambda v: validators.ssn(v.strip()),
-    "phone": validators.phone_nanp,
-    "fax": validators.phone_nanp,
+    "phone": lambda v: validators.phone_nanp(v) or _intl_phone(v),
+    "fax": lambda v: validators.phone_nanp(v) or _intl_phone(v),
     "email": lambda v: "@" in v and validators.email(v.strip()),
     "dob": lambda v: validators.date(_first_token(v)),
     "date": lambda v: validators.date(_first_token(v)),
@@ -152,6 +158,14 @@ def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) ->
     return col
 
 
+def _looks_like_header(engine: Engine, row: list[str]) -> bool:
+    cells = [str(c) for c in row]
+    if not cells or any(any(ch.isdigit() for ch in c) and len(c) > 6 for c in cells):
+        return False
+    known = sum(1 for c in cells if header_kinds(engine.rules.headers, c)[0])
+    return known >= max(1, len(cells) // 3)
+
+
 def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
     """Score one table into ``ev``, record by record."""
     rows: Iterator[list[str]] = iter(table.rows)
@@ -159,6 +173,10 @@ def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
     header = list(table.header or [])
     if not sample and not header:
         return
+    if not header and sample and _looks_like_header(engine, sample[0]):
+        # The extractor could not tell; a first row whose cells are known column names
+        # ("Patient Last Name", "Dx") is a header.
+        header = [str(c) for c in sample.pop(0)]
     width = max([len(header)] + [len(r) for r in sample])
     columns = []
     for c in range(width):

@@ -155,6 +155,7 @@ def email(s: str) -> bool:
 
 
 _NANP_N11 = {f"{d}11" for d in range(2, 10)}
+_TOLL_FREE = {"800", "833", "844", "855", "866", "877", "888"}
 
 
 def phone_nanp(s: str) -> bool:
@@ -171,6 +172,10 @@ def phone_nanp(s: str) -> bool:
     if npa in _NANP_N11 or nxx in _NANP_N11 or npa[1] == "9":
         return False
     if len(set(d)) == 1:
+        return False
+    # Toll-free numbers belong to businesses, and 555-0100..0199 is the fictional range
+    # used in films and docs.
+    if npa in _TOLL_FREE or (nxx == "555" and d[6:8] == "01"):
         return False
     return True
 

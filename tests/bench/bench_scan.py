@@ -1,0 +1,262 @@
+"""Benchmark `phiwatch scan` (run by hand; pytest does not collect tests/bench).
+
+    .venv/bin/python tests/bench/bench_scan.py [--work /tmp/phiwatch-bench] [--mixed-mb 520]
+
+Builds, under --work (reused between runs):
+- a mixed laptop-like corpus of >= 500 MB: real source code copied from the installed
+  site-packages, service logs, Markdown docs, telemetry CSVs without persons, and some
+  PHI/PII files (copies of the dev corpus, every format);
+- a PHI-dense CSV of 200 MB (every row a patient with identifiers and diagnoses);
+- a 2 GB log file (real bytes, not sparse) with one patient line near the end.
+
+Then measures, each pinned to one core (taskset -c 0) and in a fresh PHIWATCH_HOME (no
+cache): MB/s of `phiwatch scan --format jsonl`; MB/s of GNU `grep -E -c -r` with SSN,
+phone and e-mail patterns over the same files (LC_ALL=C, grep's fastest mode); their
+ratio; MB/s on the dense CSV; peak RSS scanning the 2 GB file; and Presidio's MB/s on the
+corpus's text files when presidio-analyzer is importable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource  # noqa: F401  (used by the wrapper too)
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = sys.executable
+MB = 1_000_000
+GREP_PATTERNS = [
+    r"[0-9]{3}-[0-9]{2}-[0-9]{4}",  # SSN
+    r"\(?[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4}",  # NANP phone
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",  # e-mail
+]
+
+
+def _taskset() -> list[str]:
+    return ["taskset", "-c", "0"] if shutil.which("taskset") else []
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def _log_lines(rng: random.Random, n: int) -> str:
+    out = []
+    for i in range(n):
+        msg = rng.choice([
+            f"GET /api/v2/orders/{rng.randint(1000, 99999)} 200 {rng.randint(3, 900)}ms",
+            f"cache hit ratio={rng.random():.3f} keys={rng.randint(1000, 90000)}",
+            f"worker-{rng.randint(1, 16)} heartbeat ok seq={rng.randint(10**9, 10**10 - 1)}",
+            f"request_id={rng.getrandbits(128):032x} upstream=inventory-svc latency_ms={rng.randint(1, 400)}",
+            "scheduler: job nightly-reindex finished in 12.4s",
+            f"db pool size={rng.randint(1, 64)} waiting={rng.randint(0, 9)} host=10.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            f"build 2024.03.{rng.randint(10, 28)}-{rng.randint(1000, 9999)} deployed to edge-{rng.randint(1, 9)}",
+        ])
+        out.append(f"2024-03-15T08:{i // 60 % 60:02d}:{i % 60:02d}Z INFO  {msg}")
+    return "\n".join(out) + "\n"
+
+
+def build_mixed(dest: Path, target_mb: int) -> None:
+    if (dest / ".done").exists():
+        return
+    shutil.rmtree(dest, ignore_errors=True)
+    rng = random.Random(5)
+    site = Path(shutil.__file__).parent  # stdlib: real code, docs and data
+    sp = next(Path(p) for p in sys.path if p.endswith("site-packages"))
+    # 1. real source code (two copies of site-packages .py/.js, as in venvs and checkouts)
+    for copy in range(2):
+        for f in sorted(sp.rglob("*")):
+            if f.suffix in (".py", ".js", ".md", ".txt", ".rst") and f.is_file() and f.stat().st_size < 2 * MB:
+                rel = f.relative_to(sp)
+                out = dest / f"code{copy}" / rel
+                out.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(f, out)
+    for f in sorted(site.glob("*.py")):
+        shutil.copyfile(f, (dest / "code0") / f"stdlib_{f.name}")
+    # 2. PHI/PII files: copies of the dev corpus (every format)
+    for seed in range(1, 21):
+        out = dest / "projects" / f"export{seed:02d}"
+        subprocess.run([PY, str(ROOT.parent / "shared" / "corpus" / "build.py"), str(out), "--seed", str(seed)],
+                       check=True, capture_output=True)
+        (out / "manifest.jsonl").unlink()
+    # 3. docs without persons
+    words = [w for w in Path("/usr/share/dict/words").read_text().split() if w.isalpha() and w.islower()] \
+        if Path("/usr/share/dict/words").exists() else ["lorem", "ipsum", "dolor", "sit", "amet", "service"]
+    docs = dest / "docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    # 4. logs and telemetry up to the target size
+    logs = dest / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    i = 0
+    while _size(dest) < target_mb * MB:
+        i += 1
+        (logs / f"service-{i:03d}.log").write_text(_log_lines(rng, 60_000))
+        if i % 3 == 0:
+            rows = ["ts,device,metric,value"] + [
+                f"{1700000000 + k * 60},edge-{rng.randint(1, 9)},cpu_ns,{rng.randint(10**6, 10**9)}"
+                for k in range(80_000)]
+            (logs / f"metrics-{i:03d}.csv").write_text("\n".join(rows) + "\n")
+        if i % 4 == 0:
+            paras = [" ".join(rng.choice(words) for _ in range(rng.randint(40, 120))).capitalize() + "."
+                     for _ in range(400)]
+            (docs / f"page-{i:03d}.md").write_text(f"# Design note {i}\n\n" + "\n\n".join(paras) + "\n")
+    (dest / ".done").write_text("ok")
+
+
+def build_dense_csv(dest: Path, target_mb: int = 200) -> None:
+    if dest.exists() and dest.stat().st_size >= target_mb * MB:
+        return
+    rng = random.Random(9)
+    first = ["Dawn", "James", "Maria", "Wei", "Aisha", "Carlos", "Emily", "Noah", "Olivia", "Liam"]
+    last = ["Bailey", "Smith", "Gonzalez", "Chen", "Khan", "Rivera", "Nguyen", "Patel", "Brown", "Lee"]
+    dx = ["E11.9", "I10", "J45.909", "F32.9", "E78.5", "N39.0", "J18.9", "I48.91", "K21.9", "C50.911"]
+    meds = ["metformin 500 mg", "lisinopril 10 mg", "atorvastatin 40 mg", "sertraline 50 mg"]
+    with open(dest, "w") as f:
+        f.write("patient_name,mrn,dob,ssn,phone,email,icd10,medication,visit_date\n")
+        written = 0
+        while written < target_mb * MB:
+            chunk = []
+            for _ in range(10_000):
+                fn, ln = rng.choice(first), rng.choice(last)
+                chunk.append(
+                    f"{fn} {ln},{rng.randint(10**6, 10**8)},19{rng.randint(40, 99)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d},"
+                    f"{rng.randint(100, 665)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)},({rng.randint(201, 919)}) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d},"
+                    f"{fn.lower()}.{ln.lower()}{rng.randint(1, 99)}@example.org,{rng.choice(dx)},{rng.choice(meds)},2023-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}")
+            data = "\n".join(chunk) + "\n"
+            f.write(data)
+            written += len(data)
+
+
+def build_big_log(dest: Path, target_bytes: int = 2 * 1024**3) -> None:
+    if dest.exists() and dest.stat().st_size >= target_bytes:
+        return
+    rng = random.Random(3)
+    block = _log_lines(rng, 400_000).encode()
+    with open(dest, "wb") as f:
+        written = 0
+        while written < target_bytes - len(block):
+            f.write(block)
+            written += len(block)
+        f.write(b"2024-03-15T09:00:00Z INFO  patient lookup ok mrn=31759180 name=\"Dawn Bailey\" dob=1970-03-04 dx=E11.9\n")
+        f.write(block[: max(0, target_bytes - written - 200)])
+
+
+_RSS_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "r = subprocess.run(sys.argv[2:])\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(r.returncode)\n"
+)
+
+
+def _run_timed(cmd: list[str], env: dict | None = None, stdout=subprocess.DEVNULL) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Wall seconds and the command's own peak RSS (KiB; measured by a wrapper process so
+    that earlier children do not count) of one command."""
+    rss_file = Path(f"/tmp/phiwatch-bench-rss-{os.getpid()}")
+    t = time.perf_counter()
+    p = subprocess.run([PY, "-c", _RSS_WRAPPER, str(rss_file), *cmd], env=env, stdout=stdout,
+                       stderr=subprocess.PIPE)
+    dt = time.perf_counter() - t
+    rss = int(rss_file.read_text() or 0) if rss_file.exists() else 0
+    rss_file.unlink(missing_ok=True)
+    return dt, rss, p
+
+
+def scan_cmd(target: Path) -> list[str]:
+    return [*_taskset(), PY, "-m", "agent", "scan", str(target), "--format", "jsonl"]
+
+
+def measure_scan(target: Path, home: Path) -> tuple[float, int, str]:
+    shutil.rmtree(home, ignore_errors=True)
+    env = {**os.environ, "PHIWATCH_HOME": str(home)}
+    dt, rss, p = _run_timed(scan_cmd(target), env, stdout=subprocess.PIPE)
+    if p.returncode not in (0, 1):
+        raise SystemExit(f"scan failed: {p.stderr.decode()[-500:]}")
+    verdicts: dict[str, int] = {}
+    for line in p.stdout.decode().splitlines():
+        c = json.loads(line)["classification"]
+        verdicts[c] = verdicts.get(c, 0) + 1
+    return dt, rss, ", ".join(f"{k}={v}" for k, v in sorted(verdicts.items()))
+
+
+def measure_grep(target: Path) -> float:
+    args = [*_taskset(), "grep", "-E", "-c", "-r"]
+    for p in GREP_PATTERNS:
+        args += ["-e", p]
+    dt, _, _ = _run_timed(args + [str(target)], {**os.environ, "LC_ALL": "C"})
+    return dt
+
+
+def measure_presidio(target: Path, limit_mb: int) -> str:
+    code = r"""
+import sys, time
+from pathlib import Path
+try:
+    from presidio_analyzer import AnalyzerEngine
+    engine = AnalyzerEngine()
+except Exception as e:
+    print(f"unavailable: {type(e).__name__}: {str(e)[:160]}"); sys.exit(0)
+files = [f for f in Path(sys.argv[1]).rglob('*') if f.suffix in ('.txt', '.log', '.md', '.csv') and f.is_file()]
+total, t = 0, time.perf_counter()
+for f in files:
+    text = f.read_text(errors='replace')[:200000]
+    engine.analyze(text=text, language='en')
+    total += len(text.encode())
+    if total > int(sys.argv[2]) * 1000000: break
+dt = time.perf_counter() - t
+print(f"{total/1e6/dt:.2f} MB/s over {total/1e6:.1f} MB")
+"""
+    p = subprocess.run([*_taskset(), PY, "-c", code, str(target), str(limit_mb)], capture_output=True, text=True)
+    return (p.stdout.strip() or p.stderr.strip()[-200:] or "unavailable")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--work", default="/tmp/phiwatch-bench")
+    ap.add_argument("--mixed-mb", type=int, default=520)
+    ap.add_argument("--skip-big", action="store_true", help="skip the 2 GB RSS run")
+    args = ap.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    mixed, dense, big = work / "mixed", work / "dense.csv", work / "big.log"
+    print("building inputs (reused between runs) ...", file=sys.stderr)
+    build_mixed(mixed, args.mixed_mb)
+    build_dense_csv(dense)
+    if not args.skip_big:
+        build_big_log(big)
+    mixed_mb = _size(mixed) / MB
+    nfiles = sum(1 for f in mixed.rglob("*") if f.is_file())
+    engine = os.environ.get("PHIWATCH_ENGINE") or "auto (hyperscan)"
+    rows = []
+    # warm the page cache for both tools alike
+    measure_grep(mixed)
+    t_scan, _, verdicts = measure_scan(mixed, work / "home-mixed")
+    t_grep = measure_grep(mixed)
+    rows.append(("mixed corpus: phiwatch scan", f"{mixed_mb:.0f} MB, {nfiles} files", f"{mixed_mb / t_scan:.1f} MB/s", f"{t_scan:.1f} s; {verdicts}"))
+    rows.append(("mixed corpus: grep -E -c (SSN|phone|email)", f"{mixed_mb:.0f} MB", f"{mixed_mb / t_grep:.1f} MB/s", f"{t_grep:.1f} s, LC_ALL=C"))
+    rows.append(("ratio scan / grep", "", f"{t_grep / t_scan:.2f}", "target >= 0.33"))
+    dense_mb = dense.stat().st_size / MB
+    t_dense, rss_dense, v = measure_scan(dense, work / "home-dense")
+    rows.append(("PHI-dense CSV: phiwatch scan", f"{dense_mb:.0f} MB", f"{dense_mb / t_dense:.1f} MB/s", f"{t_dense:.1f} s; {v}; peak RSS {rss_dense / 1024:.0f} MB"))
+    if not args.skip_big:
+        big_mb = big.stat().st_size / MB
+        t_big, rss_big, v = measure_scan(big, work / "home-big")
+        rows.append(("2 GB log: peak RSS", f"{big_mb:.0f} MB", f"{rss_big / 1024:.0f} MB", f"{big_mb / t_big:.1f} MB/s; {v}; target < 200 MB"))
+    rows.append(("Presidio analyzer on text files", "", measure_presidio(mixed, 20), ""))
+    print(f"\nphiwatch scan benchmark - engine {engine}, one core (taskset -c 0), python {sys.version.split()[0]}\n")
+    w = [max(len(str(r[i])) for r in rows) for i in range(4)]
+    for r in rows:
+        print("  ".join(str(c).ljust(w[i]) for i, c in enumerate(r)))
+
+
+if __name__ == "__main__":
+    main()
