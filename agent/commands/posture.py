@@ -2,7 +2,7 @@
 
 Exit status: 0 every check passed (or does not apply), 1 a check failed, 3 nothing failed
 but a check is unknown or in progress (not yet compliant, not proven either), 2 usage
-error (bad replay file or policy).
+error (bad replay or policy file, cannot write the record file).
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ import argparse
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from agent import __version__
 from agent.policy import load_policy
@@ -31,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also save every command output and file the checks read to FILE")
     source.add_argument("--replay", metavar="FILE",
                         help="re-evaluate from a FILE made by --record, on any OS")
+    parser.add_argument("--policy", metavar="FILE",
+                        help="evaluate against rules/policy.yaml merged with this YAML/JSON "
+                             "override (e.g. a device's server policy, for support)")
 
 
 def exit_code(results: list[CheckResult]) -> int:
@@ -77,7 +83,7 @@ def render_table(results: list[CheckResult], runner: Runner, source: str) -> str
 
 def run(args: argparse.Namespace) -> int:
     try:
-        policy = load_policy()
+        policy = load_policy(_override(args.policy) if args.policy else None)
     except PolicyError as e:
         print(f"phiwatch posture: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -97,14 +103,27 @@ def run(args: argparse.Namespace) -> int:
         runner = LiveRunner()
         source = "this machine"
     results = run_checks(policy, runner)
+    if args.format == "json":
+        print(json.dumps(report(results, runner, source), indent=2))
+    else:
+        print(render_table(results, runner, source))
     if args.record:
+        # After printing: a bad path must not cost the user the verdicts they waited for.
         try:
             runner.save(args.record)  # type: ignore[attr-defined]
         except OSError as e:
             print(f"phiwatch posture: cannot write {args.record}: {e.strerror}", file=sys.stderr)
             return EXIT_USAGE
-    if args.format == "json":
-        print(json.dumps(report(results, runner, source), indent=2))
-    else:
-        print(render_table(results, runner, source))
     return exit_code(results)
+
+
+def _override(path: str) -> dict:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise PolicyError(f"{path}: cannot read ({e.strerror or type(e).__name__})") from e
+    except yaml.YAMLError as e:
+        raise PolicyError(f"{path}: not valid YAML or JSON") from e
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: must be a mapping of policy keys to values")
+    return data

@@ -84,3 +84,25 @@ def test_bad_replay_file_is_a_usage_error_without_traceback(tmp_path):
 def test_record_and_replay_are_exclusive():
     out = phiwatch("--record", "a.json", "--replay", "b.json")
     assert out.returncode == 2 and "not allowed with" in out.stderr
+
+
+def test_policy_override_file_changes_the_verdict(tmp_path):
+    fixture = str(FIXTURES / "linux-gnome-wayland-lvm-on-luks.json")
+    strict = tmp_path / "server-policy.json"
+    strict.write_text('{"screen_lock_max_seconds": 120}')
+    out = phiwatch("--replay", fixture, "--policy", str(strict), "--format", "json")
+    checks = {c["id"]: c for c in json.loads(out.stdout)["checks"]}
+    assert out.returncode == 1
+    assert checks["screen_lock"]["status"] == "fail"
+    assert checks["screen_lock"]["policy"] == "locks with password within 120 s of idle"
+    strict.write_text("screen_lock_max_seconds: soon\n")
+    out = phiwatch("--replay", fixture, "--policy", str(strict))
+    assert out.returncode == 2
+    assert "screen_lock_max_seconds must be a whole number" in out.stderr
+
+
+def test_unwritable_record_path_still_prints_the_verdicts(tmp_path):
+    out = phiwatch("--record", str(tmp_path / "no" / "such" / "dir.json"), "--format", "json")
+    assert out.returncode == 2
+    assert json.loads(out.stdout)["checks"]
+    assert "cannot write" in out.stderr
