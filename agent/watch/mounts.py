@@ -144,5 +144,5 @@ class MountMonitor:
             if vol is not None:
                 log.info("removable volume removed from %s", mount)
                 self.on_unmount(vol)
-        self._known = now
+        self._known = dict(now)
         self._primed = True
