@@ -164,6 +164,7 @@ def probe_darwin(run: Runner) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- Windows
 
+# @($k | Where-Object {...}): @($null).Count is 1 in PowerShell, a protector that is not there.
 BITLOCKER_SCRIPT = (
     "$out = @(Get-CimInstance -Namespace root/CIMV2/Security/MicrosoftVolumeEncryption "
     "-ClassName Win32_EncryptableVolume | ForEach-Object { "
@@ -172,7 +173,7 @@ BITLOCKER_SCRIPT = (
     "$k = (Invoke-CimMethod -InputObject $_ -MethodName GetKeyProtectors).VolumeKeyProtectorID; "
     "[pscustomobject]@{DriveLetter=$_.DriveLetter; VolumeType=[int]$_.VolumeType; "
     "Protection=[int]$p; Conversion=[int]$c.ConversionStatus; "
-    "Percent=$c.EncryptionPercentage; Protectors=@($k).Count} }); "
+    "Percent=$c.EncryptionPercentage; Protectors=@($k | Where-Object { $_ }).Count} }); "
     "ConvertTo-Json -InputObject $out -Compress"
 )
 

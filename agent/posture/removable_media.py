@@ -104,13 +104,16 @@ def probe_darwin(run: Runner) -> dict[str, Any]:
 # ---------------------------------------------------------------- Windows
 
 # BusType, not DriveType: USB disks report DriveType 3 "Local Fixed Disk" (reference 4).
+# BusType may surface as its name or as the STORAGE_BUS_TYPE number (USB 7, SD 12, MMC 13).
 REMOVABLE_SCRIPT = (
-    "$out = @(Get-Disk | Where-Object { @('USB','SD','MMC') -contains [string]$_.BusType } | "
+    "$bus = @('USB','SD','MMC','7','12','13'); "
+    "$out = @(Get-Disk | Where-Object { $bus -contains [string]$_.BusType } | "
     "ForEach-Object { $d = $_; Get-Partition -DiskNumber $d.Number -ErrorAction SilentlyContinue | "
-    "Where-Object { $_.DriveLetter } | ForEach-Object { $v = $_ | Get-Volume; "
+    "Where-Object { [string]$_.DriveLetter -match '^[A-Za-z]$' } | ForEach-Object { "
+    "$v = $_ | Get-Volume; "
     "[pscustomobject]@{Mount=([string]$_.DriveLetter + ':'); Model=$d.FriendlyName; "
     "Serial=$d.SerialNumber; BusType=[string]$d.BusType; Size=$v.Size; "
-    "FileSystem=[string]$v.FileSystemType} } }); "
+    "FileSystem=[string]$v.FileSystem} } }); "
     "ConvertTo-Json -InputObject $out -Compress"
 )
 

@@ -20,8 +20,9 @@ POWERSHELL = ["powershell.exe", "-NoProfile", "-NonInteractive", "-ExecutionPoli
 
 def powershell(run: Runner, name: str, script: str, timeout: float = 20.0) -> Any:
     """Run a PowerShell script that prints JSON; the replay key is ``powershell:<name>``."""
-    result = run.run([*POWERSHELL, "$ErrorActionPreference='Stop'; " + script], timeout=timeout,
-                     key=f"powershell:{name}")
+    # UTF-8 out: a model or profile name outside the OEM code page must survive.
+    prologue = "$ErrorActionPreference='Stop'; [Console]::OutputEncoding=[Text.Encoding]::UTF8; "
+    result = run.run([*POWERSHELL, prologue + script], timeout=timeout, key=f"powershell:{name}")
     if not result.ok:
         raise command_failed(result, f"PowerShell ({name})")
     return parse_json(result.stdout, name)
