@@ -61,8 +61,10 @@ def on_http_error(request, exc: HttpError):
 
 from server.checkins.api import router as checkins_router  # noqa: E402
 from server.enrollment.api import router as enrollment_router  # noqa: E402
+from server.lifecycle.api import router as lifecycle_router  # noqa: E402
 from server.policy.api import router as policy_router  # noqa: E402
 
 api.add_router("", enrollment_router)
 api.add_router("", checkins_router)
 api.add_router("", policy_router)
+api.add_router("", lifecycle_router)
