@@ -65,8 +65,11 @@ def parse_gsettings(text: str) -> dict[str, str]:
 
 
 def _int(value: Any) -> int | None:
+    """Whole seconds from a setting: NSUserDefaults may give true/1/5.0, text gives "300"."""
+    if isinstance(value, bool | int | float):
+        return int(value)
     try:
-        return int(str(value).strip())
+        return int(float(str(value).strip()))
     except (TypeError, ValueError):
         return None
 

@@ -248,3 +248,13 @@ def test_hardware_parsers():
     win = parse_windows_hardware({"Serial": "Default string", "Manufacturer": "LENOVO",
                                   "Model": "20XW0026US", "ProductVersion": "ThinkPad X1 Carbon Gen 9"})
     assert win["hardware_serial"] is None and win["hardware_model"] == "ThinkPad X1 Carbon Gen 9"
+
+
+def test_nsuserdefaults_values_of_any_json_type_are_read():
+    from agent.posture.darwin import parse_defaults
+    from agent.posture.screen_lock import _int
+
+    values = parse_defaults('{"askForPassword":true,"askForPasswordDelay":5.0}', ["askForPassword",
+                            "askForPasswordDelay", "idleTime"])
+    assert values == {"askForPassword": True, "askForPasswordDelay": 5.0, "idleTime": None}
+    assert [_int(v) for v in (True, 5.0, "300", " 60 ", "never", None)] == [1, 5, 300, 60, None, None]
