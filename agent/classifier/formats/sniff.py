@@ -41,7 +41,9 @@ _BINARY_MAGIC = (
     b"wOF2",
 )
 
-_HL7 = re.compile(r"\A[\x0b\s]*(MSH|FHS|BHS)(.)\^~\\&")
+# HL7 v2.5.1 2.5.4: MSH, the field separator, 4 encoding characters (5 from v2.7), the
+# field separator again. Usually "MSH|^~\&|", but any punctuation is legal.
+_HL7 = re.compile(r"\A[\x0b\s]*(MSH|FHS|BHS)([^\w\s])[^\w\s]{4,5}\2")
 _EML_HEADER = re.compile(
     r"^(From|To|Cc|Subject|Date|Received|Return-Path|Message-ID|MIME-Version|"
     r"Content-Type|Delivered-To|Reply-To|X-[A-Za-z-]+|DKIM-Signature|Sender):[ \t]",

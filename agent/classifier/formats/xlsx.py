@@ -2,7 +2,8 @@
 
 The package's declared sizes are checked first (an xlsx is a zip, so it can be a zip
 bomb). Cached values are read (`data_only`), never formulas evaluated. The header is the
-first non-empty row when it looks like column names.
+first row of two or more name-like cells, after at most a few one-cell title rows (which
+are handed over as text).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from agent.classifier.formats import archive
 from agent.classifier.formats.delimited import _is_header
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import Budget
-from agent.classifier.units import ExtractionError, Table, Unit
+from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
+
+TITLE_ROWS = 5
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
@@ -38,17 +41,31 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
         for ws in wb.worksheets:
             budget.check_time()
             rows = _rows(ws, budget)
-            first = next(rows, None)
-            if first is None:
-                continue
-            line, cells = first
-            header = cells if _is_header(cells) else None
-            yield Table(
-                header=header,
-                rows=_prepend(None if header else cells, rows),
-                where=f"sheet {ws.title}",
-                first_row_line=line + 1 if header else line,
-            )
+            titles: list[tuple[int, list[str]]] = []
+            header_at: tuple[int, list[str]] | None = None
+            # Sheets often open with a title line or two above the column names: take
+            # the first row of 2+ name-like cells among the first few as the header.
+            for line, cells in rows:
+                if len(cells) >= 2 and _is_header(cells):
+                    header_at = (line, cells)
+                    break
+                titles.append((line, cells))
+                if len(cells) >= 2 or len(titles) >= TITLE_ROWS:
+                    break
+            where = f"sheet {ws.title}"
+            if header_at is not None:
+                if titles:
+                    text = "\n".join(" ".join(c) for _, c in titles) + "\n"
+                    yield TextBlock(text, where=where, line=titles[0][0])
+                line, header = header_at
+                yield Table(header=header, rows=_cells(rows), where=where, first_row_line=line + 1)
+            elif titles:
+                yield Table(
+                    header=None,
+                    rows=_cells(_chain(titles, rows)),
+                    where=where,
+                    first_row_line=titles[0][0],
+                )
     finally:
         wb.close()
         fh.close()
@@ -73,11 +90,14 @@ def _rows(ws: Any, budget: Budget) -> Iterator[tuple[int, list[str]]]:
         yield i, cells
 
 
-def _prepend(first: list[str] | None, rest: Iterator[tuple[int, list[str]]]) -> Iterator[list[str]]:
-    if first is not None:
-        yield first
-    for _, cells in rest:
+def _cells(rows: Iterator[tuple[int, list[str]]]) -> Iterator[list[str]]:
+    for _, cells in rows:
         yield cells
+
+
+def _chain(first: list, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest
 
 
 def _cell(v: Any) -> str:

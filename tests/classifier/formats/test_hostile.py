@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import textwrap
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -298,21 +300,48 @@ def test_text_cap_is_a_partial_read(tmp_path):
     assert d.error.partial and d.texts
 
 
-def test_missing_and_unreadable_files(tmp_path):
+def test_missing_file(tmp_path):
     with pytest.raises(ExtractionError, match="^file not found$"):
         extract(tmp_path / "nope.csv")
+
+
+UNREADABLE_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from agent.classifier.formats import extract
+    from agent.classifier.units import ExtractionError
+    try:
+        extract(sys.argv[1])
+    except ExtractionError as e:
+        print(e.reason)
+    """
+)
+
+
+def test_unreadable_file_is_permission_denied(tmp_path):
     p = tmp_path / "locked.csv"
     p.write_bytes(csv_bytes())
-    p.chmod(0)
-    try:
-        import os
-
-        if os.geteuid() == 0:
-            pytest.skip("root reads any file")  # pragma: no cover
+    p.chmod(0o600)
+    if os.geteuid() == 0:
+        # Root reads anything: ask the OS as an unprivileged user instead.
+        try:
+            out = subprocess.run(
+                [sys.executable, "-c", UNREADABLE_SCRIPT, str(p)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                user=65534,
+                group=65534,
+                cwd=Path(__file__).resolve().parents[3],
+            )
+        except PermissionError:
+            pytest.skip("the venv is not executable by an unprivileged user here")
+        assert out.returncode == 0, out.stderr[-500:]
+        assert out.stdout.strip() == "permission denied"
+    else:
+        p.chmod(0)
         with pytest.raises(ExtractionError, match="^permission denied$"):
             extract(p)
-    finally:
-        p.chmod(0o600)
 
 
 def test_library_error_messages_do_not_leak(tmp_path):
