@@ -18,7 +18,7 @@ from agent import __version__
 from agent.posture import linux, windows
 from agent.posture.disk_encryption import list_volumes
 from agent.posture.errors import ProbeUnknown
-from agent.runner import LiveRunner, Runner
+from agent.runner import LiveRunner, ReplayRunner, Runner
 
 # Firmware placeholders that are not serials (lf-edge/eve PR#6381, fusioninventory#2823,
 # Fleet PR#27470; reference 7). Compared case-insensitively.
@@ -133,6 +133,9 @@ def _disks(run: Runner) -> list[dict[str, Any]]:
         return [{"device": v.get("device"), "mount": v.get("mount"), "fstype": v.get("fstype"),
                  "size": v.get("size"), "removable": bool(v.get("removable")),
                  "encrypted": v.get("encrypted")} for v in volumes]
+    if isinstance(run, ReplayRunner):
+        return []  # psutil would describe this machine, not the recorded one
+    # e.g. Windows without admin: the volumes are known, their encryption is not.
     disks = []
     for part in psutil.disk_partitions(all=False):
         try:
