@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,37 @@ from agent.transport import Response, TransportError
 log = logging.getLogger("phiwatch.reporter")
 
 OUTBOX_FILE = "outbox.sqlite3"
+# docs/protocol.md: at most 1 MiB per body. Room is left for the outbox counts and the
+# device id that are added when the report is sent.
+MAX_BODY = 1024 * 1024 - 16 * 1024
+
+
+def split_report(body: dict[str, Any], limit: int = MAX_BODY) -> list[dict[str, Any]]:
+    """One report, or several under ``limit`` bytes of JSON each, findings spread over them."""
+    if len(json.dumps(body, separators=(",", ":"))) <= limit or not body.get("findings"):
+        return [body]
+    head = {**body, "findings": [], "findings_complete": False}
+    parts: list[dict[str, Any]] = []
+    current = head
+    size = len(json.dumps(head, separators=(",", ":")))
+    for f in body["findings"]:
+        n = len(json.dumps(f, separators=(",", ":"))) + 1
+        if current["findings"] and size + n > limit:
+            parts.append(current)
+            current = {
+                **body,
+                "report_id": str(uuid.uuid4()),
+                "posture": None,
+                "inventory": None,
+                "events": [],
+                "findings": [],
+                "findings_complete": False,
+            }
+            size = len(json.dumps(current, separators=(",", ":")))
+        current["findings"].append(f)
+        size += n
+    parts.append(current)
+    return parts
 
 
 class Reporter:
@@ -79,7 +111,12 @@ class Reporter:
         events: list[dict[str, Any]] | tuple = (),
     ) -> str:
         """Write one report durably to the outbox (fsync'd) and return its report_id.
-        Raises agent.outbox.OutboxError (OutboxFullError when the disk is full)."""
+        Raises agent.outbox.OutboxError (OutboxFullError when the disk is full).
+
+        A report over the protocol's 1 MiB body limit (thousands of findings) is split
+        into several, findings spread over them; the first report's id is returned. Split
+        findings are sent as additions (findings_complete false): a complete set spread
+        over several reports would make the server resolve the ones in the others."""
         body = build_report(
             key=device_key(self.state_dir),
             report_paths=str(self.policy().get("report_paths", "hashed")),
@@ -89,7 +126,15 @@ class Reporter:
             findings_complete=findings_complete,
             events=list(events),
         )
-        return self.outbox.put(body)
+        parts = split_report(body)
+        if len(parts) > 1:
+            log.warning(
+                "report of %d findings split into %d reports (body limit)",
+                len(body["findings"] or []),
+                len(parts),
+            )
+        ids = [self.outbox.put(part) for part in parts]
+        return ids[0]
 
     def flush(self, timeout: float = 30.0) -> dict[str, Any]:
         """Send what is due; returns {"sent": n, "pending": n, "error": str | None}."""
@@ -137,12 +182,20 @@ class Reporter:
 
     def _on_success(self, resp: Response) -> None:
         body = resp.body or {}
-        if isinstance(body.get("policy"), dict):
-            save_policy(body["policy"], body.get("policy_version"), self.state_dir)
+        policy = body.get("policy")
+        # Written only when it changed: each write is an fsync, and most check-ins repeat it.
+        if (
+            isinstance(policy, dict)
+            and (policy, body.get("policy_version")) != self.server_policy()
+        ):
+            save_policy(policy, body.get("policy_version"), self.state_dir)
         server_time = _parse_time(body.get("server_time"))
         if server_time is not None:
-            # Not corrected, only shown: a laptop clock far off is worth telling IT.
-            self.outbox.set_meta("clock_skew_seconds", str(round(time.time() - server_time, 1)))
+            # Not corrected, only shown: a laptop clock far off is worth telling IT. Whole
+            # seconds: server_time has no finer grain.
+            skew = str(round(time.time() - server_time))
+            if skew != self.outbox.get_meta("clock_skew_seconds"):
+                self.outbox.set_meta("clock_skew_seconds", skew)
 
     def status(self) -> dict[str, Any]:
         e = load_enrollment(self.state_dir)

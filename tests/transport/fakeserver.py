@@ -38,6 +38,7 @@ SECRET = "good-secret"
 class State:
     def __init__(self, root: Path):
         self.root = root
+        self._stored: set[str] | None = None
 
     def _read(self, name: str, default):
         try:
@@ -64,11 +65,21 @@ class State:
         return plan[0]
 
     def stored_ids(self) -> set[str]:
-        try:
-            lines = (self.root / "stored.jsonl").read_text().splitlines()
-        except OSError:
-            return set()
-        return {json.loads(line)["report_id"] for line in lines if line}
+        if self._stored is None:  # read once per process; kept current by store()
+            try:
+                lines = (self.root / "stored.jsonl").read_text().splitlines()
+            except OSError:
+                lines = []
+            self._stored = {json.loads(line)["report_id"] for line in lines if line}
+        return self._stored
+
+    def store(self, body: dict) -> bool:
+        """Append a report unless its id was stored before; True when it is new."""
+        if body["report_id"] in self.stored_ids():
+            return False
+        self.append("stored.jsonl", body)
+        self._stored.add(body["report_id"])
+        return True
 
 
 def make_handler(state: State):
@@ -153,9 +164,7 @@ def make_handler(state: State):
                 if not body.get(key):
                     return self._answer(422, {"detail": "field required", "field": key})
             with LOCK:
-                dup = body["report_id"] in state.stored_ids()
-                if not dup:
-                    state.append("stored.jsonl", body)
+                dup = not state.store(body)
             if item and item.get("kill_after_store"):
                 os._exit(1)  # stored, never answered: the agent must retry, we answer duplicate
             self._answer(

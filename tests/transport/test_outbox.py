@@ -278,3 +278,18 @@ def test_lost_device_answer_counts_as_delivered(tmp_path):
     res = box.flush(lambda b: Response(409, {"detail": "device is marked lost"}))
     assert res.sent == 1 and box.depth() == 0
     assert box.get_meta("server_notice") == "device is marked lost"
+
+
+def test_report_over_the_body_limit_is_split_and_every_finding_arrives(enrolled):
+    r = Reporter()
+    many = [{**FINDING, "path": f"/home/a/dump/{i:06d}_{'x' * 60}.csv"} for i in range(6000)]
+    first = r.queue(posture=POSTURE, findings=many, findings_complete=True)
+    bodies = r.outbox.bodies()
+    assert len(bodies) > 1 and bodies[0]["report_id"] == first
+    assert all(len(json.dumps(b, separators=(",", ":"))) < 1024 * 1024 - 16 * 1024 for b in bodies)
+    assert not any(b["findings_complete"] for b in bodies)  # additions only when split
+    assert r.flush() == {"sent": len(bodies), "pending": 0, "error": None}
+    stored = enrolled.stored()
+    assert sum(len(s["findings"]) for s in stored) == 6000
+    assert len({f["finding_id"] for s in stored for f in s["findings"]}) == 6000
+    assert sum(s["posture"] is not None for s in stored) == 1
