@@ -94,6 +94,7 @@ def parse_lsblk(stdout: str) -> list[dict[str, Any]]:
                     _flag(n.get("rm")) or _flag(n.get("hotplug")) or n.get("tran") == "usb"
                     for n in chain if n.get("type") in ("disk", "part")
                 ),
+                "disk": disk.get("path") or disk.get("name"),
                 "vendor": _text(disk.get("vendor")),
                 "model": _text(disk.get("model")),
                 "serial": _text(disk.get("serial")),
@@ -103,6 +104,13 @@ def parse_lsblk(stdout: str) -> list[dict[str, Any]]:
 
     for root in roots:
         walk(root, [])
+    # The disk we booted from is not removable media, whatever HOTPLUG says: lsblk marks
+    # whole subsystems hot-pluggable (mmc, so eMMC laptops and SD-booted boards), and a
+    # false "USB stick mounted" on the system disk would be a wrong fail.
+    system_disks = {v["disk"] for v in volumes if v["mount"] == "/"}
+    for v in volumes:
+        if v.pop("disk") in system_disks:
+            v["removable"] = False
     return volumes
 
 

@@ -258,3 +258,16 @@ def test_nsuserdefaults_values_of_any_json_type_are_read():
                             "askForPasswordDelay", "idleTime"])
     assert values == {"askForPassword": True, "askForPasswordDelay": 5.0, "idleTime": None}
     assert [_int(v) for v in (True, 5.0, "300", " 60 ", "never", None)] == [1, 5, 300, 60, None, None]
+
+
+def test_the_boot_disk_is_never_removable_even_when_lsblk_says_hotplug():
+    # lsblk reports the whole mmc subsystem as hot-pluggable: an eMMC laptop's system disk
+    out = parse_lsblk('{"blockdevices": [{"name": "mmcblk0", "type": "disk", "hotplug": true, '
+                      '"rm": false, "mountpoints": [null], "children": ['
+                      '{"name": "mmcblk0p1", "type": "part", "hotplug": true, "mountpoints": ["/boot/efi"]},'
+                      '{"name": "mmcblk0p2", "type": "part", "hotplug": true, "mountpoints": ["/"]}]},'
+                      '{"name": "mmcblk1", "type": "disk", "hotplug": true, "mountpoints": [null], '
+                      '"children": [{"name": "mmcblk1p1", "type": "part", "hotplug": true, '
+                      '"mountpoints": ["/media/ana/SDCARD"]}]}]}')
+    assert {v["mount"]: v["removable"] for v in out} == {
+        "/boot/efi": False, "/": False, "/media/ana/SDCARD": True}
