@@ -217,8 +217,12 @@ def probe_darwin(run: Runner) -> dict[str, Any]:
     r = run.run(["pmset", "-g", "custom"])
     display = parse_pmset_displaysleep(r.stdout) if r.ok else None
     candidates = [s for s in (idle_time, display * 60 if display else None) if s]
-    if not candidates and idle_time is None and display is None:
-        raise ProbeUnknown("idle time not readable (screen saver and display sleep)")
+    if not candidates and idle_time is None:
+        # No screen saver time of our own (the OS default applies, undocumented) and no
+        # display sleep to fall back on: "never" would be a guess.
+        raise ProbeUnknown("screen saver idle time not set and display sleep not readable"
+                           if display is None else
+                           "screen saver idle time not set and display never sleeps")
     idle = min(candidates) if candidates else 0
     return _facts(enabled, idle, grace, source="mdm" if managed["askForPassword"] is not None
                   else "keybag", managed=managed["askForPassword"] is not None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agent.posture import removable_media
 from agent.posture.disk_encryption import volume_for_path
 
@@ -83,3 +85,25 @@ def test_root_cannot_read_the_console_users_screen_lock():
     assert v["screen_lock"].status == "unknown"
     assert v["screen_lock"].reason == "run as the console user: root cannot read the screen lock"
     assert v["disk_encryption"].status == "pass"
+
+
+@pytest.mark.parametrize("idle_time, pmset, expected", [
+    ("0\n", " displaysleep 0\n", ("fail", None)),  # screen saver never, display never: never locks
+    (None, " displaysleep 0\n", ("unknown", "screen saver idle time not set and display never sleeps")),
+    (None, " displaysleep 10\n", ("pass", None)),  # display sleep locks at 600 s
+])
+def test_macos_idle_sources(idle_time, pmset, expected):
+    runner = replay("darwin-encrypting-usb")
+    cmds = runner.data["commands"]
+    cmds["sysadminctl -screenLock status"]["stderr"] = "screenLock delay is immediate\n"
+    key = "defaults -currentHost read com.apple.screensaver idleTime"
+    if idle_time is None:
+        cmds[key] = {"rc": 1, "stdout": "", "stderr": "The domain/default pair does not exist\n"}
+    else:
+        cmds[key]["stdout"] = idle_time
+    cmds["pmset -g custom"]["stdout"] = pmset
+    from agent.policy import load_policy
+    from agent.posture import CHECKS, run_check
+
+    r = run_check(CHECKS["screen_lock"], load_policy(), runner)
+    assert (r.status, r.reason) == expected
