@@ -135,3 +135,17 @@ def test_another_users_session_without_admin_is_unknown():
     v = verdicts("linux-root-service-gnome-session", admin=False, env={"USER": "bob"})
     assert v["screen_lock"].status == "unknown"
     assert v["screen_lock"].reason == "desktop session of another user (needs administrator)"
+
+
+def test_recorded_ci_vm_replays_to_its_verdicts():
+    """A real recording (--record on the CI VM): plain root disk, no systemd, no desktop."""
+    v = verdicts("linux-debian12-vm-recorded")
+    assert v["disk_encryption"].status == "fail"
+    assert v["disk_encryption"].observed == "/ (/dev/vda): not encrypted"
+    # no udev database: lsblk has no FSTYPE, the kernel mount table supplies it
+    assert v["disk_encryption"].details["volumes"][0]["fstype"] == "ext4"
+    assert v["screen_lock"].reason == "no desktop session"
+    assert v["firewall"].reason == "systemd not running: firewall service state not readable"
+    assert v["os_updates"].observed == "unattended-upgrades not installed"
+    assert v["os_supported"].observed == "Debian GNU/Linux 12 (bookworm)"
+    assert v["removable_media"].status == "pass"
