@@ -38,7 +38,9 @@ def secure_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse
     response["Content-Security-Policy"] = CSP
     response["X-Content-Type-Options"] = "nosniff"
     response["X-Frame-Options"] = "DENY"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on form
+    # POSTs, and Django's CSRF check over HTTPS (rightly) refuses those.
+    response["Referrer-Policy"] = "same-origin"
     response["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.is_secure():
         # Browsers ignore HSTS over plain HTTP (RFC 6797 section 8.1), so only send it on TLS.

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from server.accounts import conf, lockout, totp
 from server.accounts.audit import record
-from server.accounts.context import nav
+from server.accounts.context import idle_text, nav
 from server.accounts.errors import LockedOut
 from server.accounts.forms import LoginForm, TotpForm
 from server.accounts.guard import MFA, SEEN, secure_headers
@@ -26,7 +26,7 @@ PENDING_AT = "console_pending_at"
 PENDING_SECONDS = 300
 
 REASONS = {
-    "idle": "You were signed out after {minutes} minutes without activity "
+    "idle": "You were signed out after {idle} without activity "
     "(automatic logoff, 45 CFR 164.312(a)(2)(iii)).",
     "mfa": "This account needs its second factor. Sign in again.",
     "signed_out": "You are signed out.",
@@ -68,7 +68,7 @@ def _page(request: HttpRequest, template: str, context: dict, status: int = 200)
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     reason = request.GET.get("reason")
-    message = REASONS.get(reason or "", "").format(minutes=max(1, conf.idle_seconds() // 60))
+    message = REASONS.get(reason or "", "").format(idle=idle_text(conf.idle_seconds()))
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]

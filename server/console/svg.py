@@ -41,7 +41,7 @@ def line_chart(
     title: str = "",
 ) -> SafeString:
     """Lines over days. series: (label, css class, one value per day or None for a gap)."""
-    left, right, top, bottom = 44, 12, 12, 28
+    left, right, top, bottom = 44, 28, 12, 28
     pw, ph = width - left - right, height - top - bottom
     values = [v for _, _, vs in series for v in vs if v is not None]
     top_value = y_max if y_max is not None else max(values, default=0) or 1
@@ -65,9 +65,9 @@ def line_chart(
         parts.append(f'<text class="axis" x="{left - 4}" y="{y(v) + 4:.1f}" '
                      f'text-anchor="end">{label}</text>')
     if n:
-        for i in sorted({0, n - 1}):
+        for i, anchor in ((0, "start"), (n - 1, "end")):
             parts.append(f'<text class="axis" x="{x(i):.1f}" y="{height - 8}" '
-                         f'text-anchor="middle">{days[i]:%d %b}</text>')
+                         f'text-anchor="{anchor}">{days[i]:%d %b}</text>')
     for label, css, vs in series:
         runs: list[list[str]] = [[]]
         for i, v in enumerate(vs):

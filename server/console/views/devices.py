@@ -13,7 +13,7 @@ from server.accounts.audit import record
 from server.accounts.guard import console_view
 from server.checkins.models import Event, PostureSnapshot
 from server.console import device_filters as df
-from server.console.controls import CONTROLS, POSTURE_IDS
+from server.console.controls import BY_ID, CONTROLS, POSTURE_IDS
 from server.console.errors import BadInput
 from server.console.render import bad_input, page
 from server.devices.models import LIFECYCLE_STATES, Device
@@ -91,6 +91,7 @@ def device_detail(request: HttpRequest, device_id) -> HttpResponse:
         "checks": current,
         "history": history,
         "posture_ids": POSTURE_IDS,
+        "posture_heads": [(cid, BY_ID[cid]["short"], BY_ID[cid]["label"]) for cid in POSTURE_IDS],
         "controls": CONTROLS,
         "open_findings": open_findings,
         "past_findings": past_findings,

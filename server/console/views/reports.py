@@ -60,7 +60,8 @@ def posture_pdf(request: HttpRequest) -> HttpResponse:
     for row in evidence.posture_rows(as_of, report):
         if row[-1]:
             if len(failing) < exports.PDF_MAX_ROWS:
-                failing.append([row[1], row[2], row[3], row[5], row[6][:16], row[-1], row[-2]])
+                failing.append([row[1], row[2], row[3], row[5], row[6][:16].replace("T", " "),
+                                row[-1], row[-2]])
             else:
                 truncated = True
     pdf = exports.posture_pdf(report, failing, truncated, actor_of(request.user),
@@ -104,7 +105,8 @@ def attestation_pdf(request: HttpRequest) -> HttpResponse:
     truncated = False
     for r in evidence.attestation_rows(as_of, att):
         if len(rows) < exports.PDF_MAX_ROWS:
-            rows.append([r[1], r[2], r[3], r[4], r[5][:16], r[6][:16], r[7], r[8]])
+            rows.append([r[1], r[2], r[3], r[4], r[5][:16].replace("T", " "),
+                         r[6][:16].replace("T", " "), r[7], r[8]])
         else:
             truncated = True
     pdf = exports.attestation_pdf(att, rows, truncated, engagement, actor_of(request.user),

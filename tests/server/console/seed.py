@@ -56,7 +56,9 @@ def make_device(hostname: str, *, os: str = "linux", state: str = "in_service",
         posture_checked_at=seen, posture_failing=failing if seen else 0,
         disk_encrypted={"pass": True, "fail": False}.get(status.get("disk_encryption", "pass")),
         phi_files=phi_files, phi_present=phi_files > 0,
-        inventory={"hostname": hostname, "os": {"name": os, "distro": "debian", "version": "12",
+        inventory={"hostname": hostname, "os": {"name": os,
+                                                "distro": "debian" if os == "linux" else "",
+                                                "version": "12" if os == "linux" else "",
                                                 "kernel": "6.1.0-18-amd64"},
                    "users": ["alice"], "disks": [{"device": "/dev/nvme0n1p2", "mount": "/",
                    "fstype": "ext4", "size": 512110190592, "removable": False,
@@ -91,8 +93,9 @@ def make_violation(device, rule: str, title: str, severity: str = "high",
     v = Violation.objects.create(device=device, rule=rule, title=title, severity=severity,
                                  hipaa=hipaa, status=status, details={"files": 2},
                                  opened_at=timezone.now() - timedelta(hours=2))
+    rank = ["", "low", "medium", "high", "critical"]
     device.open_violations += 1
-    device.worst_severity = severity
+    device.worst_severity = max(device.worst_severity, severity, key=rank.index)
     device.save(update_fields=["open_violations", "worst_severity"])
     return v
 
@@ -122,6 +125,29 @@ def seed_fleet() -> dict[str, Any]:
             "v_phi": v_phi, "v_enc": v_enc, "v_lock": v_lock}
 
 
+def seed_trend(days: int = 90) -> None:
+    """Daily fleet rows for the days before today, improving over time (charts have a
+    shape to look at in the screenshots); today's row is the dashboard's to write."""
+    import math
+
+    from django.utils import timezone
+
+    from server.console.models import DailyFleetStat
+
+    today = timezone.now().date()
+    for back in range(days - 1, 0, -1):
+        t = 1 - back / days
+        shares = {"disk_encryption": 0.6 + 0.3 * t, "screen_lock": 0.7 + 0.2 * t,
+                  "auto_logoff": 0.5 + 0.25 * t + 0.03 * math.sin(back),
+                  "no_phi": 0.8 + 0.15 * t, "checked_in": 0.9 + 0.05 * math.cos(back / 3)}
+        DailyFleetStat.objects.create(
+            day=today - timedelta(days=back), recorded_at=timezone.now(), devices=400,
+            controls={k: {"pass": round(400 * v), "fail": 400 - round(400 * v),
+                          "applicable": 400} for k, v in shares.items()},
+            phi_devices=round(80 * (1 - t)) + 3,
+            violations={"critical": round(10 * (1 - t)), "high": round(30 * (1 - t)) + 2})
+
+
 def make_user(username: str, role: str, password: str = "correct horse battery 9"):
     from django.contrib.auth import get_user_model
 
@@ -143,4 +169,5 @@ if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
     django.setup()
     fleet = seed_fleet()
+    seed_trend()
     print(json.dumps({k: str(v.pk) for k, v in fleet.items()}))
