@@ -273,3 +273,34 @@ def test_inventory_matches_the_machine():
     serial = Path("/sys/class/dmi/id/product_serial")
     if not os.access(serial, os.R_OK):
         assert inv["hardware_serial"] is None  # root-only file: None, never a guess
+
+
+def test_an_ordinary_user_gets_the_same_verdicts_without_errors():
+    """Nothing on Linux needs root: a real unprivileged process reads the same machine."""
+    _need_root()
+    import agent.policy  # noqa: F401  (imported before fork: the child cannot read /root)
+
+    policy = load_policy()
+    as_root = [r.to_json() for r in run_checks(policy, LiveRunner())]
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: drop to nobody, run the checks, send the verdicts back
+        try:
+            os.close(read_fd)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            assert os.geteuid() != 0
+            data = json.dumps([r.to_json() for r in run_checks(policy, LiveRunner())])
+            with os.fdopen(write_fd, "w") as f:
+                f.write(data)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as f:
+        text = f.read()
+    os.waitpid(pid, 0)
+    as_user = json.loads(text)
+    assert [(c["id"], c["status"], c["observed"]) for c in as_user] == \
+        [(c["id"], c["status"], c["observed"]) for c in as_root]
+    assert not any("permission" in (c["reason"] or "") for c in as_user)
