@@ -18,6 +18,7 @@ def unknown_api_version(request, version: str):
 urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("server.accounts.urls")),
+    path("console/lifecycle/", include("server.lifecycle.urls")),
     path("console/", include("server.console.urls")),
     re_path(r"^api/(?P<version>(?!v1/)[^/]+)/", unknown_api_version),
 ]

@@ -201,8 +201,11 @@ def record_sanitization(asset, fields: dict[str, Any], *, actor: str,
             recorded_by=actor, **data)
         log.record(actor, "lifecycle.sanitization", _target(asset), {
             "record": rec.pk, "method": rec.method, "verified": rec.verified})
-    state = type(asset).objects.filter(pk=asset.pk).values_list("lifecycle_state", flat=True)[0]
-    if advance and rec.verified and state == "retired":
+    fresh = type(asset).objects.get(pk=asset.pk)
+    # Advance only when the guard will pass (a record older than the last check-in is kept
+    # as evidence but does not sanitize the device).
+    if (advance and rec.verified and fresh.lifecycle_state == "retired"
+            and GUARDS["verified_sanitization"](fresh) is None):
         transition(asset, "sanitized", actor=actor,
                    reason=f"verified sanitization record {rec.pk} ({rec.method})")
     return rec
