@@ -322,7 +322,11 @@ def volume_for_path(path: str, runner: Runner | None = None) -> dict[str, Any]:
         if _contains(mount, path, runner.os) and (mount_hit is None or len(mount) > len(mount_hit[0])):
             mount_hit = (mount, fstype, source)
     if mount_hit and (best is None or len(mount_hit[0]) > len(best["mount"])):
-        return {"mount": mount_hit[0], "device": mount_hit[2], "encrypted": None, "removable": False}
+        # eCryptfs / gocryptfs encrypt the files of that folder at rest (not full-disk
+        # encryption, so they never pass the check, but a finding there is encrypted).
+        encrypted = True if mount_hit[1] in ("ecryptfs", "fuse.gocryptfs") else None
+        return {"mount": mount_hit[0], "device": mount_hit[2], "encrypted": encrypted,
+                "removable": False}
     if best is None:
         return {"mount": None, "device": None, "encrypted": None, "removable": False}
     return {"mount": best["mount"], "device": best.get("device"), "encrypted": best["encrypted"],

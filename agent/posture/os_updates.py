@@ -70,15 +70,23 @@ def probe_linux(run: Runner) -> dict[str, Any]:
         installed = pkg.ok and pkg.stdout.strip().endswith("installed") and "not-installed" \
             not in pkg.stdout
         periodic = parse_apt_periodic(dump.stdout)
-        enabled = installed and periodic
+        # apt-daily-upgrade.timer is what runs unattended-upgrade; a disabled or masked
+        # timer means it never runs (reference 6). Without systemd we cannot tell: None.
+        timer = run.run(["systemctl", "is-enabled", "apt-daily-upgrade.timer"])
+        state = timer.stdout.strip() if timer.error is None else ""
+        timer_on = None if state not in ("enabled", "static", "disabled", "masked") \
+            else state in ("enabled", "static")
+        enabled = installed and periodic and timer_on is not False
         if enabled:
             observed = "unattended-upgrades on"
         elif not installed:
             observed = "unattended-upgrades not installed"
-        else:
+        elif not periodic:
             observed = "unattended-upgrades installed but APT::Periodic::Unattended-Upgrade is off"
+        else:
+            observed = f"apt-daily-upgrade.timer {state}"
         return {"enabled": enabled, "family": family, "observed": observed,
-                "package_installed": installed, "periodic": periodic}
+                "package_installed": installed, "periodic": periodic, "timer_enabled": timer_on}
     if family == "fedora":
         units = ("dnf-automatic-install.timer", "dnf-automatic.timer")
         result = run.run(["systemctl", "is-enabled", *units])

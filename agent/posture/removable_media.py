@@ -130,8 +130,19 @@ def parse_windows(data: Any) -> list[dict[str, Any]]:
 
 
 def probe_windows(run: Runner) -> dict[str, Any]:
-    return {"volumes": parse_windows(windows.powershell(run, "removable", REMOVABLE_SCRIPT)),
-            "storage_blocked": None}
+    volumes = parse_windows(windows.powershell(run, "removable", REMOVABLE_SCRIPT))
+    if volumes and run.is_admin():
+        # BitLocker To Go status needs admin; without it encryption stays None.
+        from agent.posture import disk_encryption
+
+        try:
+            bitlocker = {v["mount"]: v["encrypted"] for v in disk_encryption.parse_bitlocker(
+                windows.powershell(run, "bitlocker", disk_encryption.BITLOCKER_SCRIPT))}
+        except ProbeUnknown:
+            bitlocker = {}
+        for v in volumes:
+            v["encrypted"] = bitlocker.get(v["mount"])
+    return {"volumes": volumes, "storage_blocked": None}
 
 
 # ---------------------------------------------------------------- API and verdict

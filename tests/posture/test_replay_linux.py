@@ -149,3 +149,27 @@ def test_recorded_ci_vm_replays_to_its_verdicts():
     assert v["os_updates"].observed == "unattended-upgrades not installed"
     assert v["os_supported"].observed == "Debian GNU/Linux 12 (bookworm)"
     assert v["removable_media"].status == "pass"
+
+
+def test_masked_apt_daily_upgrade_timer_means_no_automatic_updates():
+    runner = replay("linux-gnome-wayland-lvm-on-luks")
+    runner.data["commands"]["systemctl is-enabled apt-daily-upgrade.timer"] = {
+        "rc": 1, "stdout": "masked\n", "stderr": ""}
+    from agent.policy import load_policy
+    from agent.posture import CHECKS, run_check
+
+    r = run_check(CHECKS["os_updates"], load_policy(), runner)
+    assert (r.status, r.observed) == ("fail", "apt-daily-upgrade.timer masked")
+    assert r.details["timer_enabled"] is False
+
+
+def test_ecryptfs_home_counts_as_encrypted_for_a_finding_but_not_for_the_disk():
+    runner = replay("linux-kde-plain-usb")
+    runner.data["files"]["/proc/self/mountinfo"] = {"text": (
+        "27 1 179:2 / / rw,relatime - ext4 /dev/mmcblk0p2 rw\n"
+        "90 27 0:50 / /home/pi rw,nosuid,nodev,relatime - ecryptfs /home/.ecryptfs/pi/.Private "
+        "rw,ecryptfs_sig=0123456789abcdef,ecryptfs_cipher=aes,ecryptfs_key_bytes=16\n")}
+    assert volume_for_path("/home/pi/export.csv", runner) == {
+        "mount": "/home/pi", "device": "/home/.ecryptfs/pi/.Private", "encrypted": True,
+        "removable": False}
+    assert volume_for_path("/srv/export.csv", runner)["encrypted"] is False

@@ -34,7 +34,9 @@ def test_suspended_bitlocker_fails_with_resume_fix_and_lists_every_volume():
     assert vols["E:"]["removable"] is True and vols["E:"]["status"] == "fail"
     # user screen saver 1200 s (stethoscope's real Win32_Desktop values) > 900
     assert v["screen_lock"].observed == "locks after 1200 s idle"
-    assert v["removable_media"].details["volumes"][0]["model"] == "Kingston DataTraveler 3.0"
+    stick = v["removable_media"].details["volumes"][0]
+    assert stick["model"] == "Kingston DataTraveler 3.0"
+    assert stick["encrypted"] is False  # admin: BitLocker To Go status joined by drive letter
     assert v["firewall"].observed == "off for Public"
     assert v["os_updates"].observed == "disabled by policy (NoAutoUpdate=1)"
     assert v["os_supported"].status == "fail"
@@ -52,6 +54,7 @@ def test_not_admin_says_needs_administrator_and_runs_the_rest():
     assert v["disk_encryption"].status == "unknown"
     assert v["disk_encryption"].reason == "needs administrator"
     assert v["firewall"].status == "fail"
+    assert v["removable_media"].details["volumes"][0]["encrypted"] is None
 
 
 @pytest.mark.parametrize("row, status, note", [
