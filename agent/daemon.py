@@ -198,6 +198,7 @@ class Daemon:
         self.notifier.stop()
         self.crawler.save()
         self.scheduler.clear()
+        log.info("agent stopped")
 
     def close(self) -> None:
         self.store.close()
@@ -227,7 +228,21 @@ class Daemon:
             self.debouncer.touch(f, closed=True)
 
     # -- classification ------------------------------------------------------------------
+    def _warm_up(self) -> None:
+        """Build the classifier's engines now, not on the first PHI file: the first
+        classification compiles every rule (seconds), which would otherwise delay the
+        first warning by as much."""
+        probe = paths.cache_dir() / "warmup.txt"
+        try:
+            probe.write_text("phiwatch warm-up: nothing to find here.\n")
+            self._classify(str(probe), cache=None)
+        except Exception as e:
+            log.info("classifier warm-up failed: %s", type(e).__name__)
+        finally:
+            probe.unlink(missing_ok=True)
+
     def _work(self) -> None:
+        self._warm_up()
         while not self.stop_event.is_set():
             path = self.queue.get(timeout=1.0)
             if path is not None:
