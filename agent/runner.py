@@ -262,9 +262,17 @@ class ReplayRunner(Runner):
             raise ReplayError(f"{source}: not a phiwatch replay file (format must be {REPLAY_FORMAT!r})")
         if data.get("os") not in ("linux", "darwin", "windows"):
             raise ReplayError(f"{source}: field 'os' must be linux, darwin or windows")
-        for name, kind in (("commands", dict), ("files", dict), ("dirs", dict), ("env", dict)):
-            if not isinstance(data.get(name, {}), kind):
+        for name in ("commands", "files", "dirs", "env"):
+            if not isinstance(data.get(name, {}), dict):
                 raise ReplayError(f"{source}: field {name!r} must be an object")
+        for name in ("commands", "files"):
+            for key, entry in data.get(name, {}).items():
+                if not isinstance(entry, dict):
+                    raise ReplayError(f"{source}: {name}[{key!r}] must be an object")
+        for key, names in data.get("dirs", {}).items():
+            if names is not None and not (isinstance(names, list)
+                                          and all(isinstance(n, str) for n in names)):
+                raise ReplayError(f"{source}: dirs[{key!r}] must be a list of names or null")
         self.data = data
         self.source = source
         self.os = data["os"]

@@ -76,6 +76,10 @@ def test_record_then_replay_gives_the_same_verdicts(tmp_path):
     ('{"format": "phiwatch-posture-replay/1", "os": "beos"}', "field 'os' must be"),
     ('{"format": "phiwatch-posture-replay/1", "os": "linux", "commands": []}',
      "field 'commands' must be an object"),
+    ('{"format": "phiwatch-posture-replay/1", "os": "linux", "commands": {"lsblk": "out"}}',
+     "commands['lsblk'] must be an object"),
+    ('{"format": "phiwatch-posture-replay/1", "os": "linux", "dirs": {"/etc": "a"}}',
+     "dirs['/etc'] must be a list of names or null"),
 ])
 def test_bad_replay_files_say_what_is_wrong(tmp_path, content, message):
     path = tmp_path / "bad.json"
