@@ -103,7 +103,11 @@ class Command(BaseCommand):
             self._out({"id": device.pk, "hostname": device.hostname,
                        "serial": device.hardware_serial, "state": device.lifecycle_state,
                        "last_seen": device.last_seen, "disk_encrypted": device.disk_encrypted,
-                       "phi_files": device.phi_files}, o["format"])
+                       "phi_files": device.phi_files,
+                       "sightings": [{"at": s.at, "state": s.state, "remote_addr": s.remote_addr,
+                                      "hostname": s.hostname}
+                                     for s in device.sightings.order_by("-at")[:20]]},
+                      o["format"])
         elif action == "history":
             rows = [{"at": t.at, "from": t.from_state, "to": t.to_state, "actor": t.actor,
                      "reason": t.reason, "override": t.override}
