@@ -5,7 +5,8 @@ The rule is addressable and HHS accepts a password-protected screen saver instea
 screen_lock satisfy this check; the observed text then says so.
 
 - Linux: systemd-logind ``StopIdleSessionSec=`` from logind.conf and its drop-ins (later
-  files win, logind.conf(5)); shell ``TMOUT`` is listed but only ends text shells.
+  files win, logind.conf(5)), or GNOME's power plugin set to log out when inactive;
+  shell ``TMOUT`` is listed but only ends text shells.
 - macOS: ``com.apple.autologout.AutoLogOutDelay`` in .GlobalPreferences (seconds, 0 = off).
 - Windows: no built-in console idle logoff; Remote Desktop ``MaxIdleTime`` (ms) policy.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agent.posture import darwin, windows
+from agent.posture import darwin, linux, windows
 from agent.posture.errors import ProbeUnknown
 from agent.posture.result import FAIL, PASS, UNKNOWN, CheckResult
 from agent.runner import Runner
@@ -115,9 +116,48 @@ def probe_linux(run: Runner) -> dict[str, Any]:
         result = run.read(path)
         if result.ok:
             tmout = parse_tmout(result.text or "") or tmout
-    return {"logoff_seconds": stop, "mechanism": "logind StopIdleSessionSec",
-            "idle_action": settings.get("IdleAction", "ignore"), "shell_tmout_seconds": tmout,
-            "files": [p for p in paths]}
+    facts = {"logoff_seconds": stop, "mechanism": "logind StopIdleSessionSec",
+             "idle_action": settings.get("IdleAction", "ignore"), "shell_tmout_seconds": tmout,
+             "files": paths}
+    gnome = _gnome_power_logout(run)
+    if gnome and (stop is None or gnome < stop):
+        facts.update(logoff_seconds=gnome, mechanism="GNOME power: log out when inactive")
+    return facts
+
+
+def parse_gnome_power(text: str) -> int | None:
+    """Seconds after which GNOME logs out an idle session, or None.
+
+    ``org.gnome.settings-daemon.plugins.power sleep-inactive-{ac,battery}-type 'logout'``
+    with its ``-timeout`` (reference 3). Both power sources must log out, else a laptop on
+    the other source never does; the longer timeout counts.
+    """
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.split(None, 2)
+        if len(parts) == 3:
+            values[parts[1]] = parts[2].strip().strip("'").replace("int32 ", "").replace("uint32 ", "")
+    timeouts = []
+    for source in ("ac", "battery"):
+        if values.get(f"sleep-inactive-{source}-type") != "logout":
+            return None
+        try:
+            timeouts.append(int(values.get(f"sleep-inactive-{source}-timeout", "")))
+        except ValueError:
+            return None
+    return max(timeouts) if all(t > 0 for t in timeouts) else None
+
+
+def _gnome_power_logout(run: Runner) -> int | None:
+    try:
+        desktop, prefix, _ = linux.desktop_session(run)
+    except ProbeUnknown:
+        return None
+    if desktop != "gnome":
+        return None
+    result = run.run([*prefix, "gsettings", "list-recursively",
+                      "org.gnome.settings-daemon.plugins.power"])
+    return parse_gnome_power(result.stdout) if result.ok else None
 
 
 # ---------------------------------------------------------------- macOS

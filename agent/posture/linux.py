@@ -239,3 +239,28 @@ def desktop_name(value: str) -> str | None:
             if name.startswith(prefix):
                 return desktop
     return names[-1]
+
+
+def desktop_session(run: Runner) -> tuple[str | None, list[str], str | None]:
+    """(desktop, command prefix, user) of the desktop session whose settings count.
+
+    Inside the session (the per-user agent): its own desktop, no prefix. Outside it (a
+    root service, SSH): the active local session from logind. Settings are per user: as
+    root, gsettings would show root's own values (tom-krieger/cis_security_hardening#102),
+    so we read as the session's user with runuser and that user's bus (Kolide's pattern,
+    reference 8). Raises ProbeUnknown for another user's session without admin.
+    """
+    own = desktop(run)
+    if own is not None:
+        return own, [], None
+    session = graphical_session(run)
+    if session is None:
+        return None, [], None
+    name = desktop_name(session.get("Desktop", "")) or "gnome"
+    user, uid = session["Name"], session["User"]
+    if not run.is_admin():
+        if run.getenv("USER") == user:
+            return name, [], user
+        raise ProbeUnknown("desktop session of another user (needs administrator)")
+    return name, ["runuser", "-u", user, "--", "env", f"XDG_RUNTIME_DIR=/run/user/{uid}",
+                  f"DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/{uid}/bus"], user

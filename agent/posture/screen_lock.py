@@ -129,30 +129,8 @@ def _kde(run: Runner, prefix: list[str]) -> dict[str, Any]:
     raise ProbeUnknown("command not found: kreadconfig6 or kreadconfig5")
 
 
-def _session_user_prefix(run: Runner) -> tuple[str | None, list[str], str | None]:
-    """(desktop, command prefix, user) when we run outside the desktop session.
-
-    Settings are per user: as root, gsettings would show root's own values
-    (tom-krieger/cis_security_hardening#102), so we read as the session's user with
-    runuser and that user's bus (Kolide's pattern, reference 8).
-    """
-    session = linux.graphical_session(run)
-    if session is None:
-        return None, [], None
-    desktop = linux.desktop_name(session.get("Desktop", "")) or "gnome"
-    user, uid = session["Name"], session["User"]
-    if not run.is_admin():
-        if run.getenv("USER") == user:
-            return desktop, [], user
-        raise ProbeUnknown("desktop session of another user (needs administrator)")
-    return desktop, ["runuser", "-u", user, "--", "env", f"XDG_RUNTIME_DIR=/run/user/{uid}",
-                     f"DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/{uid}/bus"], user
-
-
 def probe_linux(run: Runner) -> dict[str, Any]:
-    desktop, prefix, user = linux.desktop(run), [], None
-    if desktop is None:
-        desktop, prefix, user = _session_user_prefix(run)
+    desktop, prefix, user = linux.desktop_session(run)
     if desktop is None:
         raise ProbeUnknown("no desktop session")
     if desktop == "gnome":

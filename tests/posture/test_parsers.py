@@ -271,3 +271,16 @@ def test_the_boot_disk_is_never_removable_even_when_lsblk_says_hotplug():
                       '"mountpoints": ["/media/ana/SDCARD"]}]}]}')
     assert {v["mount"]: v["removable"] for v in out} == {
         "/boot/efi": False, "/": False, "/media/ana/SDCARD": True}
+
+
+def test_gnome_power_logout_needs_both_power_sources():
+    from agent.posture.auto_logoff import parse_gnome_power
+
+    both = ("org.gnome.settings-daemon.plugins.power sleep-inactive-ac-type 'logout'\n"
+            "org.gnome.settings-daemon.plugins.power sleep-inactive-ac-timeout 900\n"
+            "org.gnome.settings-daemon.plugins.power sleep-inactive-battery-type 'logout'\n"
+            "org.gnome.settings-daemon.plugins.power sleep-inactive-battery-timeout 600\n")
+    assert parse_gnome_power(both) == 900
+    assert parse_gnome_power(both.replace("battery-type 'logout'", "battery-type 'suspend'")) is None
+    assert parse_gnome_power(both.replace("ac-timeout 900", "ac-timeout 0")) is None
+    assert parse_gnome_power("") is None

@@ -173,3 +173,19 @@ def test_ecryptfs_home_counts_as_encrypted_for_a_finding_but_not_for_the_disk():
         "mount": "/home/pi", "device": "/home/.ecryptfs/pi/.Private", "encrypted": True,
         "removable": False}
     assert volume_for_path("/srv/export.csv", runner)["encrypted"] is False
+
+
+def test_gnome_power_logout_is_an_automatic_logoff():
+    runner = replay("linux-gnome-wayland-lvm-on-luks")
+    runner.data["commands"]["gsettings list-recursively org.gnome.settings-daemon.plugins.power"] = {
+        "rc": 0, "stderr": "", "stdout":
+        "org.gnome.settings-daemon.plugins.power sleep-inactive-ac-type 'logout'\n"
+        "org.gnome.settings-daemon.plugins.power sleep-inactive-ac-timeout 600\n"
+        "org.gnome.settings-daemon.plugins.power sleep-inactive-battery-type 'logout'\n"
+        "org.gnome.settings-daemon.plugins.power sleep-inactive-battery-timeout 600\n"}
+    from agent.policy import load_policy
+    from agent.posture import run_checks
+
+    v = {r.id: r for r in run_checks(load_policy(), runner)}
+    assert v["auto_logoff"].status == "pass"
+    assert v["auto_logoff"].observed == "idle sessions end after 600 s (GNOME power: log out when inactive)"
