@@ -48,6 +48,7 @@ from agent.watch.roots import agent_dirs, cloud_of, disjoint, root_of
 log = logging.getLogger("phiwatch.daemon")
 
 CRAWL_STATE = "crawl.json"
+FIRST_LOOK_BYTES = 1 << 20  # text read by the first look at a big changed file
 MOUNT_POLL_SECONDS = 2
 DEFAULTS = {"checkin_interval_seconds": 600, "posture_interval_seconds": 3600,
             "rescan_interval_seconds": 86400, "crawl_bytes_per_second": 20_000_000,
@@ -87,7 +88,8 @@ class Daemon:
             own_dirs=agent_dirs())
         self.stop_event = threading.Event()
         self.store = FindingsStore()
-        self.queue = WorkQueue()
+        self.queue = WorkQueue()  # files that changed: a quick first look each
+        self.deep = WorkQueue()  # big files after their first look: the full pass
         self.notifier = Notifier(backend, gather=gather, hold=hold, on_shown=self._on_shown)
         self.debouncer = Debouncer(self._ready, expect_close=Watcher.emits_close())
         self.watcher = Watcher(self.filt, self.debouncer, self._gone, self._folder)
@@ -110,6 +112,8 @@ class Daemon:
         self._watching = False
         self._roots_lock = threading.Lock()
         self.processed = 0  # files classified (tests and the bench read it)
+        self._busy = 0  # files being classified by the workers right now
+        self._busy_lock = threading.Lock()
         self._processed_cond = threading.Condition()
 
     # -- wiring --------------------------------------------------------------------------
@@ -161,7 +165,8 @@ class Daemon:
         self.debouncer.start()
         self.notifier.start()
         self.mounts.poll()  # volumes already mounted at start
-        for name, target in (("phiwatch-worker", self._work), ("phiwatch-crawl", self._crawl)):
+        for name, target in (("phiwatch-worker", self._work), ("phiwatch-deep", self._work_deep),
+                             ("phiwatch-crawl", self._crawl)):
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
             self._threads.append(t)
@@ -192,6 +197,7 @@ class Daemon:
             self._watching = False
         self.debouncer.stop()
         self.queue.close()
+        self.deep.close()
         self._crawl_wake.set()
         for t in self._threads:
             t.join(timeout=30)
@@ -217,6 +223,7 @@ class Daemon:
 
     def _gone(self, path: str, is_dir: bool, reason: str) -> None:
         self.queue.discard(path)
+        self.deep.discard(path)
         self.notifier.discard(path, folder=is_dir)
         n = self.store.resolve(path, reason, folder=is_dir)
         if n:
@@ -246,20 +253,58 @@ class Daemon:
         while not self.stop_event.is_set():
             path = self.queue.get(timeout=1.0)
             if path is not None:
-                self.process(path)
+                with self._busy_lock:
+                    self._busy += 1
+                try:
+                    self.process(path, quick=True)
+                finally:
+                    with self._busy_lock:
+                        self._busy -= 1
+
+    def _work_deep(self) -> None:
+        while not self.stop_event.is_set():
+            path = self.deep.get(timeout=1.0)
+            if path is not None:
+                with self._busy_lock:
+                    self._busy += 1
+                try:
+                    self.process(path)
+                finally:
+                    with self._busy_lock:
+                        self._busy -= 1
 
     def _crawl_one(self, path: str) -> None:
         self.process(path, alert=True)
 
-    def process(self, path: str, *, alert: bool = True) -> str:
-        """Classify one file and update the findings; returns what changed."""
+    def process(self, path: str, *, alert: bool = True, quick: bool = False) -> str:
+        """Classify one file and update the findings; returns what changed.
+
+        ``quick``: a file bigger than FIRST_LOOK_BYTES gets a first look at its first
+        FIRST_LOOK_BYTES of text (a 10 MB table takes seconds to classify in full, a
+        first look a fraction of one), so the warning is not held up by the full pass;
+        the full pass follows on the ``deep`` queue and corrects the counts (and warns
+        then, if only the full pass finds something)."""
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            return "none"
         if not os.path.isfile(path):
             return "none"
+        first_look = quick and size > FIRST_LOOK_BYTES
         try:
-            result = self._classify(path, cache=self.cache)
+            if first_look:
+                # No cache: a partial verdict must never answer for the whole file.
+                result = self._classify(path, cache=None, limits=_first_look_limits())
+            else:
+                result = self._classify(path, cache=self.cache)
         except Exception as e:  # the classifier should return `error`; never crash on it
             log.error("could not classify %s: %s", path, type(e).__name__)
             return "none"
+        if first_look:
+            if not self.deep.put(path):
+                self._ready(path)
+            if result.classification not in ("phi", "pii"):
+                return "none"
         volume = self.volume_info(path)
         change = self.store.record(result, volume)
         if change in ("opened", "escalated") and alert:
@@ -317,7 +362,8 @@ class Daemon:
         """Tests and the bench: wait until the crawl is done and no work is pending."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.crawl_done() and not len(self.queue) and not len(self.debouncer):
+            if (self.crawl_done() and not len(self.queue) and not len(self.deep)
+                    and not len(self.debouncer) and not self._busy):
                 return True
             time.sleep(0.05)
         return False
@@ -443,6 +489,12 @@ class Daemon:
         self.notifier.start()
         self.notifier.stop()  # shows what the scan gathered
         return 0 if self.checkin() else 3
+
+
+def _first_look_limits() -> Any:
+    from agent.classifier.limits import Limits
+
+    return Limits(max_text_bytes=FIRST_LOOK_BYTES)
 
 
 def _default_excludes() -> tuple[str, ...]:

@@ -120,11 +120,11 @@ class Observed:
         self.calls: list[tuple[str, int]] = []
         self._lock = threading.Lock()
 
-    def __call__(self, path, *, cache=None):
+    def __call__(self, path, *, cache=None, **kw):
         size = os.path.getsize(path)
         with self._lock:
             self.calls.append((str(path), size))
-        return self._classify(path, cache=cache)
+        return self._classify(path, cache=cache, **kw)
 
     def sizes(self, path: Path) -> list[int]:
         with self._lock:

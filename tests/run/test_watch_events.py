@@ -128,3 +128,27 @@ def test_extracted_archive_gives_one_summary(make_daemon, notifications, corpus,
     assert all(n["replaces"] == shown[0]["id"] for n in shown[1:])
     assert shown[-1]["summary"].startswith("PHI found in 20 files")
     assert "export" in shown[-1]["body"]
+
+
+def test_big_file_warns_after_a_first_look_then_full_counts(make_daemon, corpus, tmp_path):
+    from agent.daemon import FIRST_LOOK_BYTES
+
+    root = tmp_path / "root"
+    root.mkdir()
+    observed = Observed()
+    d = make_daemon([root], classify=observed)
+    lines = sample(corpus, "phi", "csv")[0].read_bytes().splitlines(keepends=True)
+    body = bytearray(lines[0])
+    while len(body) < 3 * FIRST_LOOK_BYTES:
+        body += b"".join(lines[1:])
+    target = root / "big_extract.csv"
+    target.write_bytes(body)
+
+    assert wait_for(lambda: str(target) in open_paths(d))
+    assert wait_for(lambda: len(observed.sizes(target)) == 2 and d.wait_idle(30), timeout=60)
+    full = next(f for f in d.store.open_findings() if f["path"] == str(target))
+    # Two passes over the whole, closed file: the first look (first MiB of text) and
+    # the full pass, whose verdict stands; one finding, one opening event.
+    assert full["classification"] == "phi" and sum(full["identifiers"].values()) > 0
+    assert observed.sizes(target) == [len(body), len(body)]
+    assert len(events_of(d, "finding_opened")) == 1
