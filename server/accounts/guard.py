@@ -63,6 +63,15 @@ def idle_expired(request: HttpRequest) -> bool:
     return seen is not None and time.time() - float(seen) > conf.idle_seconds()
 
 
+def touch(request: HttpRequest) -> None:
+    """Record activity. Writing the session on every request costs a database write per
+    page; a tenth of the idle limit (at most 10 s) of slack keeps the logoff honest."""
+    now = time.time()
+    seen = float(request.session.get(SEEN) or 0)
+    if now - seen >= min(10.0, conf.idle_seconds() / 10):
+        request.session[SEEN] = now
+
+
 def console_view(permission: str | None = None) -> Callable:
     """Wrap a console view: signed in with the required factors, not idle, allowed."""
 
@@ -80,7 +89,7 @@ def console_view(permission: str | None = None) -> Callable:
                 # Signed in some other way (e.g. the admin site) without the second factor.
                 logout(request)
                 return secure_headers(request, login_redirect(request, "mfa"))
-            request.session[SEEN] = time.time()
+            touch(request)
             if permission and not user.has_perm(perm(permission)):
                 resp = render(request, "accounts/forbidden.html", nav(request), status=403)
                 return secure_headers(request, resp)

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html_join
 
 from server.accounts.audit import record
 from server.accounts.guard import console_view
@@ -37,7 +38,12 @@ def device_list(request: HttpRequest) -> HttpResponse:
     page_obj = paginator.get_page(number)
     for d in page_obj.object_list:
         posture = d.posture or {}
-        d.checks = [(cid, (posture.get(cid) or {}).get("status", "")) for cid in POSTURE_IDS]
+        # Built here, not in a template loop: 50 rows x 7 checks of template nodes cost
+        # more than every query on the page.
+        d.dots = format_html_join("", '<span class="dot st-{}" title="{}: {}"></span>', (
+            (st or "none", cid, st or "not reported")
+            for cid in POSTURE_IDS
+            for st in [(posture.get(cid) or {}).get("status", "")]))
     base = urlencode(dq.params)
     sort_links = {
         key: "?" + urlencode({**{k: v for k, v in dq.params.items() if k != "sort"}, "sort": key})
