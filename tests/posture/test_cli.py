@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -17,6 +19,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def phiwatch(*args: str) -> subprocess.CompletedProcess:
+    """`phiwatch posture ARGS` in this process (fast); one test below runs a real process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(["posture", *args])
+        except SystemExit as e:  # argparse usage errors
+            code = int(e.code or 0)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+def phiwatch_process(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "agent", "posture", *args], capture_output=True,
                           text=True, cwd=ROOT, timeout=60)
 
@@ -66,7 +79,7 @@ def test_unknown_rows_carry_the_reason():
 
 def test_record_and_replay_from_the_command_line(tmp_path):
     rec = tmp_path / "me.json"
-    first = phiwatch("--record", str(rec), "--format", "json")
+    first = phiwatch_process("--record", str(rec), "--format", "json")
     second = phiwatch("--replay", str(rec), "--format", "json")
     assert first.returncode == second.returncode
     assert json.loads(second.stdout)["checks"] == json.loads(first.stdout)["checks"]
@@ -75,7 +88,7 @@ def test_record_and_replay_from_the_command_line(tmp_path):
 def test_bad_replay_file_is_a_usage_error_without_traceback(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
-    out = phiwatch("--replay", str(bad))
+    out = phiwatch_process("--replay", str(bad))
     assert out.returncode == 2
     assert out.stderr.startswith(f"phiwatch posture: {bad}: not JSON")
     assert "Traceback" not in out.stderr and out.stdout == ""
