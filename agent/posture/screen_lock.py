@@ -215,6 +215,8 @@ SCREEN_SCRIPT = (
     "-ErrorAction SilentlyContinue; "
     "$w = Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon' "
     "-ErrorAction SilentlyContinue; "
+    "$k = Get-ItemProperty -Path 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Power\\PowerSettings\\"
+    "0e796bdb-100d-47d6-a2d5-f7d2daa51f51' -ErrorAction SilentlyContinue; "
     "$names = 'ScreenSaveActive','ScreenSaverIsSecure','ScreenSaveTimeOut','SCRNSAVE.EXE'; "
     "function pick($path) { $p = Get-ItemProperty -Path $path -ErrorAction SilentlyContinue; $o = @{}; "
     "foreach ($n in $names) { if ($p -and $null -ne $p.$n) { $o[$n] = [string]$p.$n } }; $o }; "
@@ -223,7 +225,8 @@ SCREEN_SCRIPT = (
     "Policy=(pick \"Registry::HKEY_USERS\\$s\\Software\\Policies\\Microsoft\\Windows\\Control Panel\\Desktop\"); "
     "User=(pick \"Registry::HKEY_USERS\\$s\\Control Panel\\Desktop\")} }); "
     "ConvertTo-Json -Depth 4 -Compress -InputObject @{InactivityTimeoutSecs=$m.InactivityTimeoutSecs; "
-    "ScreenSaverGracePeriod=[string]$w.ScreenSaverGracePeriod; Users=$users}"
+    "ScreenSaverGracePeriod=[string]$w.ScreenSaverGracePeriod; Users=$users; "
+    "WakeAC=$k.ACSettingIndex; WakeDC=$k.DCSettingIndex}"
 )
 
 
@@ -254,15 +257,22 @@ def parse_windows(data: dict[str, Any]) -> dict[str, Any]:
         times = [t for t in (t_machine, t_ss) if t]
         users.append({"sid": u.get("Sid"), "lock_after_seconds": min(times) if times else None,
                       "screen_saver_secure": secure, "managed": bool(policy)})
+    # "Require a password when a computer wakes" policy: 0 on either power source means
+    # waking from sleep skips the password; absent is the default, on (Wazuh 26285/26286).
+    no_wake_password = 0 in (data.get("WakeAC"), data.get("WakeDC"))
     if not users:
         if t_machine is None:
             raise ProbeUnknown("no user logged on and no machine inactivity limit")
-        return _facts(True, t_machine, 0, source="InactivityTimeoutSecs", managed=True, users=[])
-    worst = max(users, key=lambda x: x["lock_after_seconds"] or 10**9)
-    lock = worst["lock_after_seconds"]
-    return _facts(lock is not None, lock, 0, source="registry",
-                  managed=t_machine is not None or any(x["managed"] for x in users),
-                  machine_inactivity_seconds=t_machine, users=users)
+        lock = t_machine
+    else:  # the worst logged-on user decides
+        lock = max(users, key=lambda x: x["lock_after_seconds"] or 10**9)["lock_after_seconds"]
+    facts = _facts(lock is not None and not no_wake_password, lock, 0, source="registry",
+                   managed=t_machine is not None or any(x["managed"] for x in users),
+                   machine_inactivity_seconds=t_machine, users=users,
+                   password_on_wake=not no_wake_password)
+    if no_wake_password:
+        facts["off_reason"] = "no password on wake from sleep (policy)"
+    return facts
 
 
 def probe_windows(run: Runner) -> dict[str, Any]:
@@ -278,7 +288,7 @@ def evaluate(facts: dict[str, Any], policy: dict, os_name: str, context: dict) -
     lock = facts["lock_after_seconds"]
     where = " (managed)" if facts.get("managed") else ""
     if not facts["enabled"]:
-        status, observed = FAIL, "screen lock off" + where
+        status, observed = FAIL, facts.get("off_reason", "screen lock off") + where
     elif lock is None:
         status, observed = FAIL, "screen never locks when idle" + where
     else:

@@ -284,3 +284,11 @@ def test_gnome_power_logout_needs_both_power_sources():
     assert parse_gnome_power(both.replace("battery-type 'logout'", "battery-type 'suspend'")) is None
     assert parse_gnome_power(both.replace("ac-timeout 900", "ac-timeout 0")) is None
     assert parse_gnome_power("") is None
+
+
+def test_windows_password_on_wake_policy_off_fails_the_lock():
+    data = {"InactivityTimeoutSecs": 600, "Users": [], "WakeAC": 1, "WakeDC": 0}
+    facts = parse_windows(data)
+    assert facts["enabled"] is False and facts["password_on_wake"] is False
+    assert facts["off_reason"] == "no password on wake from sleep (policy)"
+    assert parse_windows(dict(data, WakeDC=None))["enabled"] is True  # absent = default on
