@@ -29,7 +29,7 @@ class Limits:
     max_expanded_bytes: int = 1 * GiB  # total bytes decompressed for one file
     max_member_in_memory: int = 64 * MiB  # a member needing random access is read to memory
     # Text handed to the engine for one file (plain text streams and extracted text alike).
-    max_text_bytes: int = 2 * GiB
+    max_text_bytes: int = 8 * GiB
     # Formats parsed as a whole (JSON, XML, e-mail, notebooks): above this they are scanned
     # as text. Parsed trees take ~5-10x their file size in Python objects.
     max_parse_bytes: int = 16 * MiB

@@ -19,7 +19,9 @@ Contract for the consumer (the engine):
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable, Iterator
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +46,7 @@ from agent.classifier.formats import (
 )
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import DEFAULT_LIMITS, Budget, Limits
-from agent.classifier.units import ExtractionError, Unit
+from agent.classifier.units import ExtractionError, Table, Unit
 
 __all__ = ["EXTRACTORS", "Extraction", "extract", "extract_source"]
 
@@ -104,8 +106,11 @@ def extract(path: Path, limits: Limits | None = None) -> Extraction:
     path = Path(path)
     budget = Budget(limits or DEFAULT_LIMITS)
     try:
-        size = path.stat().st_size
-        src = Source(name=path.name, size=size, path=path)
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            # A FIFO or a device would block or never end on read.
+            raise ExtractionError("not a regular file")
+        src = Source(name=path.name, size=st.st_size, path=path)
         src.head()
     except OSError as e:
         raise ExtractionError(_os_reason(e)) from None
@@ -125,9 +130,24 @@ def extract_source(src: Source, budget: Budget, depth: int) -> Extraction:
 def _guarded(fmt: str, units: Iterator[Unit]) -> Iterator[Unit]:
     # Library exceptions can carry file content in their message (a ValueError quoting
     # a cell, a parser error quoting a line), so only their class name goes out, and
-    # `from None` keeps the original out of tracebacks too.
+    # `from None` keeps the original out of tracebacks too. Table rows are lazy and run
+    # in the consumer's loop, so they get the same guard.
+    with _translated(fmt):
+        for unit in units:
+            if isinstance(unit, Table):
+                unit.rows = _guarded_rows(fmt, unit.rows)
+            yield unit
+
+
+def _guarded_rows(fmt: str, rows: Iterable[list[str]]) -> Iterator[list[str]]:
+    with _translated(fmt):
+        yield from rows
+
+
+@contextmanager
+def _translated(fmt: str) -> Iterator[None]:
     try:
-        yield from units
+        yield
     except ExtractionError:
         raise
     except OSError as e:

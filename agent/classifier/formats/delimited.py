@@ -26,6 +26,7 @@ SAMPLE_LINES = 50
 # reject the whole file. The cap keeps one field from taking all memory.
 FIELD_LIMIT = 16 * 1024 * 1024
 csv.field_size_limit(FIELD_LIMIT)
+MAX_LINE = 1 << 20
 
 # A header cell names a column: words, spaces and a little punctuation ("D.O.B.", "MRN#",
 # "Pt Name", "dx_code"), no digits-only values, no e-mail or dates.
@@ -86,7 +87,7 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     if dialect is None:  # sniffed as a table by the caller; keep going as comma-separated
         dialect = Dialect(",", False)
     stream = io.TextIOWrapper(src.open(), encoding=encoding, errors="replace", newline="")
-    reader = csv.reader(stream, delimiter=dialect.delimiter)
+    reader = csv.reader(_lines(stream, budget), delimiter=dialect.delimiter)
     try:
         first = next(reader, None)
     except csv.Error:
@@ -98,33 +99,40 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     header = [c.strip() for c in first] if dialect.has_header else None
     yield Table(
         header=header,
-        rows=_rows(reader, stream, None if header else first, budget),
+        rows=_rows(reader, stream, None if header else first),
         first_row_line=2 if header else 1,
     )
 
 
-def _rows(
-    reader: Iterator[list[str]], stream: io.TextIOWrapper, first: list[str] | None, budget: Budget
-) -> Iterator[list[str]]:
+def _lines(stream: io.TextIOWrapper, budget: Budget) -> Iterator[str]:
+    # Lines are read with a cap, so one endless line (millions of tiny fields) is cut into
+    # pieces rather than parsed into millions of strings at once. The budget is charged
+    # here, per line, which costs far less than summing cell lengths per row.
     limits = budget.limits
+    n = 0
+    chars = 0
+    while line := stream.readline(MAX_LINE):
+        yield line
+        n += 1
+        chars += len(line)
+        if not n & 1023:
+            budget.check_time()
+            budget.add_text(chars)
+            chars = 0
+            if n >= limits.max_rows:
+                raise ExtractionError(
+                    f"table over {limits.max_rows} rows; rest not scanned", partial=True
+                )
+    budget.add_text(chars)
+
+
+def _rows(reader, stream: io.TextIOWrapper, first: list[str] | None) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
     with stream:
         if first is not None:
             yield first
-        n = 0
-        chars = 0
         try:
-            for row in reader:
-                yield row
-                n += 1
-                chars += sum(map(len, row)) + len(row)
-                if n % 1024 == 0:
-                    budget.check_time()
-                    budget.add_text(chars)
-                    chars = 0
-                    if n >= limits.max_rows:
-                        raise ExtractionError(
-                            f"table over {limits.max_rows} rows; rest not scanned", partial=True
-                        )
+            yield from reader
         except csv.Error:
-            raise ExtractionError(f"corrupt csv: unparseable row after row {n}") from None
-        budget.add_text(chars)
+            raise ExtractionError(
+                f"corrupt csv: unparseable row at line {reader.line_num}"
+            ) from None

@@ -21,7 +21,7 @@ from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
 
 TEXT_BLOCK_CHARS = 1 << 20
 HEADER_SAMPLE = 200  # JSON Lines: the header is the keys of the first objects
-MAX_LINE = 16 << 20  # JSON Lines: a longer line is scanned as text
+MAX_LINE = 4 << 20  # JSON Lines: a longer line is cut, and its pieces read as text
 
 
 def load(src: Source, budget: Budget, kind: str = "json") -> Any:
@@ -113,6 +113,13 @@ def table(items: list, where: str, budget: Budget, depth: int, kind: str = "json
 def flatten(obj: dict, budget: Budget, depth: int = 0, kind: str = "json") -> dict[str, str]:
     """One level of columns from a nested object: {"name": {"family": "X"}} -> name.family.
     Repeated values (lists) are joined with "; "."""
+    for v in obj.values():
+        if isinstance(v, dict | list):
+            break
+    else:  # flat already (most JSON Lines records): no recursion, no joining
+        return {
+            str(k): v if isinstance(v, str) else scalar(v) for k, v in obj.items() if v is not None
+        }
     out: dict[str, list[str]] = {}
 
     def visit(v: Any, key: str, d: int) -> None:
@@ -173,14 +180,18 @@ def lines(src: Source, budget: Budget) -> Iterator[tuple[int, Any]]:
     encoding = textcodec.detect(src.head()) or "latin-1"
     with io.TextIOWrapper(src.open(), encoding=encoding, errors="replace") as stream:
         n = 0
+        chars = 0
         while True:
             line = stream.readline(MAX_LINE)
             if not line:
+                budget.add_text(chars)
                 return
             n += 1
-            if n % 1024 == 0:
+            chars += len(line)
+            if not n & 1023:
                 budget.check_time()
-            budget.add_text(len(line))
+                budget.add_text(chars)
+                chars = 0
             s = line.strip()
             if not s:
                 continue
@@ -215,6 +226,13 @@ def jsonl_units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
 
     def rows() -> Iterator[list[str]]:
         for _, v in _chain(sample, it):
+            if type(v) is dict and list(v) == cols:
+                # Fast path, the common case: the same flat keys in the same order.
+                try:
+                    yield [x if type(x) is str else _flat_scalar(x) for x in v.values()]
+                    continue
+                except _Nested:
+                    pass
             if isinstance(v, dict):
                 flat = flatten(v, budget, 0, "jsonl")
                 row = [flat.pop(c, "") for c in cols]
@@ -225,6 +243,16 @@ def jsonl_units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
                 yield [v if isinstance(v, str) else json.dumps(v)]
 
     yield Table(header=cols, rows=rows(), first_row_line=sample[0][0] if sample else 1)
+
+
+class _Nested(Exception):
+    """A value is an object or array: the row needs flatten()."""
+
+
+def _flat_scalar(v: Any) -> str:
+    if isinstance(v, dict | list):
+        raise _Nested
+    return scalar(v)
 
 
 def _chain(first: list, rest: Iterator) -> Iterator:

@@ -367,3 +367,22 @@ def test_corrupt_member_does_not_end_the_archive(tmp_path):
     members = dict(d.members)
     assert members["bad.xlsx"].error is not None
     assert members["good.csv"].tables[0][1] == [PATIENT_ROW]
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    p = tmp_path / "pipe.csv"
+    os.mkfifo(p)
+    with pytest.raises(ExtractionError, match="^not a regular file$"):
+        extract(p)
+
+
+def test_endless_csv_line_is_read_in_bounded_pieces(tmp_path):
+    p = tmp_path / "wide.csv"
+    with open(p, "wb") as f:
+        f.write(b"a,b,c\n1,2,3\n")
+        f.write(b"x," * 3_000_000 + f"{SSN}\n".encode())
+    d = drain(p)
+    assert d.error is None
+    rows = d.tables[0][1]
+    assert max(len(r) for r in rows) <= (1 << 20) // 2 + 1  # no row wider than one piece
+    assert SSN in rows[-1]
