@@ -26,8 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from agent.classifier.formats import extract  # noqa: E402
 from agent.classifier.units import Member, Record, Table, TextBlock  # noqa: E402
 
-LOG = (b"2026-01-02T03:04:05.123Z INFO  svc=api req=9f1c2b7e-55aa-4c1e user=svc-batch "
-       b"GET /v1/items?page=3 200 12ms\n")
+LOG = (
+    b"2026-01-02T03:04:05.123Z INFO  svc=api req=9f1c2b7e-55aa-4c1e user=svc-batch "
+    b"GET /v1/items?page=3 200 12ms\n"
+)
 
 
 def drain(units) -> int:
@@ -74,8 +76,15 @@ def make_csv(path: Path, mb: int) -> None:
 
 
 def make_jsonl(path: Path, mb: int) -> None:
-    rec = {"ts": "2026-01-02T03:04:05Z", "patient": "Maria Garcia", "mrn": "MRN0012345",
-           "event": "lab_result", "loinc": "4548-4", "value": 8.1, "unit": "%"}
+    rec = {
+        "ts": "2026-01-02T03:04:05Z",
+        "patient": "Maria Garcia",
+        "mrn": "MRN0012345",
+        "event": "lab_result",
+        "loinc": "4548-4",
+        "value": 8.1,
+        "unit": "%",
+    }
     line = (json.dumps(rec) + "\n").encode()
     with open(path, "wb") as f:
         block = line * 10_000
@@ -126,9 +135,11 @@ def main() -> int:
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-formats-"))
     root.mkdir(parents=True, exist_ok=True)
     try:
-        files = {"log (text)": (root / "app.log", make_log),
-                 "PHI-dense CSV": (root / "patients.csv", make_csv),
-                 "JSON Lines": (root / "events.jsonl", make_jsonl)}
+        files = {
+            "log (text)": (root / "app.log", make_log),
+            "PHI-dense CSV": (root / "patients.csv", make_csv),
+            "JSON Lines": (root / "events.jsonl", make_jsonl),
+        }
         print(f"{'file':<16}{'format':>8}{'MB':>8}{'s':>8}{'MB/s':>9}{'cat MB/s':>10}")
         for label, (path, make) in files.items():
             make(path, args.mb)
@@ -141,7 +152,8 @@ def main() -> int:
         t0 = time.perf_counter()
         out = subprocess.run(
             [sys.executable, "-c", RSS_SCRIPT, str(big), str(Path(__file__).resolve().parents[2])],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         if out.returncode:
             print(out.stderr[-2000:])
@@ -149,9 +161,11 @@ def main() -> int:
         secs = time.perf_counter() - t0
         base, peak, n = (int(x) for x in out.stdout.split())
         gb = big.stat().st_size / 1e9
-        print(f"\n{gb:.1f} GB dense log: {n} blocks in {secs:.1f} s ({gb * 1000 / secs:.0f} MB/s), "
-              f"peak RSS {peak / 1024:.0f} MiB (growth {(peak - base) / 1024:.0f} MiB "
-              f"over {base / 1024:.0f} MiB after imports)")
+        print(
+            f"\n{gb:.1f} GB dense log: {n} blocks in {secs:.1f} s ({gb * 1000 / secs:.0f} MB/s), "
+            f"peak RSS {peak / 1024:.0f} MiB (growth {(peak - base) / 1024:.0f} MiB "
+            f"over {base / 1024:.0f} MiB after imports)"
+        )
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
