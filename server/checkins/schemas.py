@@ -6,9 +6,9 @@ from typing import Any, Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from server.schemas import Lenient, Strict
+from server.schemas import BigCount, Lenient, Strict, Timestamp
 
 Scalar = str | int | float | bool | None
 Status = Literal["pass", "fail", "unknown", "in_progress", "not_applicable"]
@@ -26,7 +26,7 @@ class CheckIn(Lenient):
 
 
 class PostureIn(Lenient):
-    checked_at: AwareDatetime
+    checked_at: Timestamp
     checks: list[CheckIn] = Field(max_length=100)
 
 
@@ -43,31 +43,31 @@ class FindingIn(Lenient):
     folder: str | None = Field(default=None, max_length=4096)
     name_hash: str = Field(default="", max_length=128)
     classification: Literal["phi", "pii"]
-    identifiers: dict[str, int] = Field(default_factory=dict)
-    health: dict[str, int] = Field(default_factory=dict)
+    identifiers: dict[str, BigCount] = Field(default_factory=dict)
+    health: dict[str, BigCount] = Field(default_factory=dict)
     format: str = Field(default="", max_length=50)
-    bytes: int = Field(default=0, ge=0)
+    bytes: BigCount = 0
     volume: VolumeIn | None = None
-    first_seen: AwareDatetime | None = None
-    last_seen: AwareDatetime | None = None
+    first_seen: Timestamp | None = None
+    last_seen: Timestamp | None = None
 
 
 class EventIn(Lenient):
     event_id: UUID
     type: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
-    at: AwareDatetime
+    at: Timestamp
     data: dict[str, Any] = Field(default_factory=dict)
 
 
 class OutboxIn(Lenient):
-    depth: int = Field(default=0, ge=0)
-    dropped: dict[str, int] = Field(default_factory=dict)
+    depth: int = Field(default=0, ge=0, le=2**31 - 1)
+    dropped: dict[str, BigCount] = Field(default_factory=dict)
 
 
 class CheckinIn(Strict):
     report_id: UUID
     device_id: UUID
-    created_at: AwareDatetime
+    created_at: Timestamp
     agent_version: str = Field(default="", max_length=50)
     inventory: dict[str, Any] | None = None
     posture: PostureIn | None = None
@@ -81,4 +81,4 @@ class CheckinOut(Schema):
     status: Literal["stored", "duplicate"]
     policy: dict[str, Any]
     policy_version: int
-    server_time: AwareDatetime
+    server_time: Timestamp

@@ -182,3 +182,42 @@ def test_disposed_device_checking_in_is_stored_with_409(agent):
     assert r.status_code == 409
     assert "stolen" in r.json()["detail"]
     assert Report.objects.count() == 1
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"agent_version": "0.1\x00"}, "agent_version"),
+    ({"inventory": {"hostname": "a\x00b"}}, "inventory.hostname"),
+    ({"findings": [dict(finding(1), folder="/tmp/\x00")]}, "findings.0.folder"),
+])
+def test_nul_characters_are_422_not_a_database_error(agent, change, field):
+    r = agent.checkin(**change)
+    assert (r.status_code, r.json()["field"]) == (422, field)
+    assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"created_at": "2026-11-28T14:00:00-19:14"}, "created_at"),
+    ({"created_at": "0001-01-01T00:00:00+01:00"}, "created_at"),
+    ({"findings": [dict(finding(1), bytes=2**64)]}, "findings.0.bytes"),
+    ({"outbox": {"depth": 2**40, "dropped": {}}}, "outbox.depth"),
+])
+def test_values_the_database_cannot_hold_are_422(agent, change, field):
+    r = agent.checkin(**change)
+    assert (r.status_code, r.json()["field"]) == (422, field)
+
+
+def test_nan_and_deep_nesting_are_refused(agent):
+    body = json.dumps(agent.report(inventory={"x": 1})).replace('"x": 1', '"x": NaN')
+    r = agent.post("/api/v1/checkin", body)
+    assert (r.status_code, r.json()["field"]) == (422, "inventory.x")
+    deep = agent.report(inventory={})
+    node = deep["inventory"]
+    for _ in range(40):
+        node["a"] = {}
+        node = node["a"]
+    r = agent.checkin(inventory=deep["inventory"])
+    assert r.status_code == 422 and "nested" in r.json()["detail"]
+    raw = b'{"report_id": ' + b"[" * 100000 + b"]" * 100000 + b"}"
+    r = agent.post("/api/v1/checkin", raw)
+    assert 400 <= r.status_code < 500
+    assert not Report.objects.exists()
