@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import paths
+from agent.errors import ConfigError
 
 MANAGED_TOML = Path("/etc/phiwatch/agent.toml")
 MANAGED_PLIST = Path("/Library/Managed Preferences/com.phiwatch.agent.plist")
@@ -48,10 +49,6 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "outbox_max_bytes": (20 * 1024 * 1024, int, "outbox size that triggers compaction"),
 }
 SECRET_KEYS = {"enrollment_secret"}
-
-
-class ConfigError(Exception):
-    """A configuration file or value is wrong; the message names the file and the key."""
 
 
 @dataclass

@@ -15,16 +15,13 @@ import os
 from pathlib import Path
 
 from agent import paths
+from agent.errors import CredentialError
 
 log = logging.getLogger("phiwatch.credentials")
 
 SERVICE = "phiwatch"
 ACCOUNT = "device-token"
 TOKEN_FILE = "device-token"
-
-
-class CredentialError(Exception):
-    """The token could not be stored or read."""
 
 
 def keyring_backend_name() -> str | None:

@@ -28,6 +28,7 @@ from typing import Any
 from agent import __version__, paths
 from agent.config import AgentConfig, load_config
 from agent.credentials import TokenStore
+from agent.errors import EnrollError
 from agent.transport import (
     Transport,
     TransportError,
@@ -43,10 +44,6 @@ POLICY_FILE = "policy.json"
 CA_COPY = "server-ca.pem"
 # After a failed automatic enrollment, wait this long before trying again (no spinning).
 AUTO_RETRY_SECONDS = 900
-
-
-class EnrollError(Exception):
-    """Enrollment failed; the message says why and what to do."""
 
 
 @dataclass

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.errors import OutboxError, OutboxFullError
 from agent.transport import Response, TransportError
 
 log = logging.getLogger("phiwatch.outbox")
@@ -73,14 +74,6 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 RETRY_AFTER_CAP = 86400.0
 REENROLL_STATUSES = {401, 403, 404}
 RETRYABLE_4XX = {408, 425}
-
-
-class OutboxError(Exception):
-    """The outbox could not be written; nothing already queued is lost."""
-
-
-class OutboxFullError(OutboxError):
-    """The state dir is full: the report was not queued."""
 
 
 @dataclass

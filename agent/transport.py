@@ -36,28 +36,9 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from agent import __version__
+from agent.errors import InsecureURLError, NetworkError, PinError, TLSError, TransportError
 
 USER_AGENT = f"phiwatch-agent/{__version__}"
-
-
-class TransportError(Exception):
-    """Base of every transport failure; the message says what to do."""
-
-
-class InsecureURLError(TransportError):
-    """The server URL is not https://."""
-
-
-class PinError(TransportError):
-    """The server's certificate is not the pinned one (or not signed by the pinned CA)."""
-
-
-class TLSError(TransportError):
-    """The TLS handshake failed for another reason (old protocol, plain HTTP...)."""
-
-
-class NetworkError(TransportError):
-    """The server could not be reached, or did not answer in time. Retry later."""
 
 
 @dataclass
