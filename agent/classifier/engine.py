@@ -12,12 +12,16 @@ vocabulary by word lookup); the tests run both and compare.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
+from agent import paths
 from agent.classifier.rules import THRESHOLD, Detector, RuleSet, default_rules
 
 try:  # compiled engine with wheels for Linux, macOS (arm64/x86_64) and Windows
@@ -45,6 +49,8 @@ class Hit:
 
 
 _WORD = re.compile(rb"[a-z0-9][a-z0-9-]*")
+TERM = -1  # prefilter table entry for a vocabulary term
+ANCHOR = -2  # prefilter table entry for a detector's anchor
 
 
 class Engine:
@@ -67,30 +73,38 @@ class Engine:
         exprs: list[bytes] = []
         flags: list[int] = []
         for di, d in enumerate(self.detectors):
-            for pi, p in enumerate(d.patterns):
-                self._table.append((di, pi, 0))
-                exprs.append(p.source)
-                flags.append(self._hs_flags(p.caseless))
+            if d.anchor is not None:
+                # one prefilter entry per alternative: Hyperscan's literal matcher takes
+                # many small literals far better than one alternation of them
+                for alt in _split_alternatives(d.anchor):
+                    self._table.append((di, ANCHOR, 0))
+                    exprs.append(prefilter_source(alt))
+                    flags.append(self._hs_flags(False))
+            else:
+                for pi, p in enumerate(d.patterns):
+                    self._table.append((di, pi, 0))
+                    exprs.append(prefilter_source(p.source))
+                    flags.append(self._hs_flags(p.caseless))
             for term in d.terms:
                 t = term.encode("utf-8")
-                self._table.append((di, -1, len(t)))
+                self._table.append((di, TERM, len(t)))
+                # \b-wrapped: compiles slower than plain literals (cached, see _compiled)
+                # but scans several times faster on machine text (measured 433 vs 194 MB/s)
                 exprs.append(rb"\b" + re.escape(t) + rb"\b")
                 flags.append(self._hs_flags(True))
                 self._terms_first[t.split(b" ")[0]].append((t, di))
         self._db = None
+        self._local = threading.local()  # Hyperscan scratch space: one per thread
         if self.mode == "hyperscan":
-            self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            self._db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
-                             flags=flags)
+            self._db = _compiled(exprs, flags)
 
     @staticmethod
     def _hs_flags(caseless: bool) -> int:
         if hyperscan is None:
             return 0
-        # PREFILTER: Hyperscan approximates what it cannot run (lookarounds) by a
-        # superset; the exact Python regex confirms every candidate afterwards.
-        f = hyperscan.HS_FLAG_PREFILTER
-        return f | hyperscan.HS_FLAG_CASELESS if caseless else f
+        # Sources are supersets of the rule regexes (prefilter_source); the exact Python
+        # regex confirms every candidate afterwards.
+        return hyperscan.HS_FLAG_CASELESS if caseless else 0
 
     # -- candidate generation ---------------------------------------------------------
 
@@ -102,13 +116,19 @@ class Engine:
 
         def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
             di, pi, tlen = table[pid]
-            if pi < 0:
+            if pi == TERM:
+                start = to - tlen
+                if (start > 0 and data[start - 1:start].isalnum()) or data[to:to + 1].isalnum():
+                    return
                 d = dets[di]
-                term_hits.append(Hit(di, d.kind, d.category, d.subject, to - tlen, to, d.term_score))
+                term_hits.append(Hit(di, d.kind, d.category, d.subject, start, to, d.term_score))
             else:
                 ends[pid].append(to)
 
-        self._db.scan(data, match_event_handler=on_match)
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._db)
+        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
         return ends, term_hits
 
     def _terms_re(self, data: bytes) -> list[Hit]:
@@ -185,14 +205,44 @@ class Engine:
                         spans[-1] = (spans[-1][0], we)
                     else:
                         spans.append((ws, we))
-                self._confirm(di, pi, data, spans, hits, seen)
+                if pi == ANCHOR:
+                    for k in range(len(self.detectors[di].patterns)):
+                        self._confirm(di, k, data, spans, hits, seen)
+                else:
+                    self._confirm(di, pi, data, spans, hits, seen)
         else:
             hits = self._terms_re(data)
-            for di, pi, _ in self._table:
-                if pi >= 0:
-                    self._confirm(di, pi, data, [(0, n)], hits, seen)
+            for di, d in enumerate(self.detectors):
+                for k in range(len(d.patterns)):
+                    self._confirm(di, k, data, [(0, n)], hits, seen)
         hits.sort(key=lambda h: (h.start, h.end))
         return _drop_overlaps(hits, self.detectors)
+
+
+def _split_alternatives(anchor: bytes) -> list[bytes]:
+    """Top-level alternatives of an anchor regex, each keeping a leading (?i)."""
+    prefix = b""
+    if anchor.startswith(b"(?i)"):
+        prefix, anchor = b"(?i)", anchor[4:]
+    parts, depth, cur, i = [], 0, bytearray(), 0
+    while i < len(anchor):
+        c = anchor[i:i + 1]
+        if c == b"\\":
+            cur += anchor[i:i + 2]
+            i += 2
+            continue
+        if c == b"(":
+            depth += 1
+        elif c == b")":
+            depth -= 1
+        if c == b"|" and depth == 0:
+            parts.append(prefix + bytes(cur))
+            cur = bytearray()
+        else:
+            cur += c
+        i += 1
+    parts.append(prefix + bytes(cur))
+    return parts
 
 
 def _drop_overlaps(hits: list[Hit], dets: list[Detector]) -> list[Hit]:
@@ -208,6 +258,86 @@ def _drop_overlaps(hits: list[Hit], dets: list[Detector]) -> list[Hit]:
                 continue
         out.append(h)
     return out
+
+
+def _compiled(exprs: list[bytes], flags: list[int]):
+    """The Hyperscan database, compiled once per rules version and kept in the agent's
+    cache folder (compiling takes a couple of seconds; loading, milliseconds)."""
+    key = hashlib.sha256(repr((hyperscan.__version__, exprs, flags)).encode()).hexdigest()[:20]
+    path = None
+    try:
+        folder = os.environ.get("PHIWATCH_ENGINE_CACHE")
+        path = (Path(folder) if folder else paths.cache_dir()) / f"engine-{key}.hsdb"
+        if path.is_file():
+            return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+    except Exception:  # noqa: BLE001 - a damaged or foreign cache file: compile again
+        pass
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+    if path is not None:
+        try:
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(hyperscan.dumpb(db))
+            os.replace(tmp, path)
+        except OSError:
+            pass  # read-only cache: compile next time too
+    return db
+
+
+def prefilter_source(src: bytes) -> bytes:
+    """A Hyperscan-friendly superset of a Python regex: lookarounds dropped (they only
+    restrict), named groups and scoped flag groups made plain groups. Hyperscan then runs
+    without PREFILTER approximations, which are much slower on word-boundary literals
+    (measured: `\\bresults?\\b` 5.2 GB/s plain, 175 MB/s in prefilter mode)."""
+    out = bytearray()
+    i, n = 0, len(src)
+    while i < n:
+        if src.startswith((b"(?<!", b"(?<=", b"(?!", b"(?="), i):
+            depth, j = 0, i
+            while j < n:
+                c = src[j:j + 1]
+                if c == b"\\":
+                    j += 2
+                    continue
+                if c == b"[":  # skip a character class, where parens are literal
+                    j += 1
+                    if src[j:j + 1] == b"]":
+                        j += 1
+                    while j < n and src[j:j + 1] != b"]":
+                        j += 2 if src[j:j + 1] == b"\\" else 1
+                elif c == b"(":
+                    depth += 1
+                elif c == b")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            i = j + 1
+            continue
+        if src.startswith(b"(?P<", i):
+            i = src.index(b">", i) + 1
+            out += b"(?:"
+            continue
+        if src.startswith(b"(?-i:", i):
+            i += 5
+            out += b"(?:"
+            continue
+        if src[i:i + 1] == b"\\":
+            out += src[i:i + 2]
+            i += 2
+            continue
+        if src[i:i + 1] == b"[":
+            j = i + 1
+            if src[j:j + 1] == b"]":
+                j += 1
+            while j < n and src[j:j + 1] != b"]":
+                j += 2 if src[j:j + 1] == b"\\" else 1
+            out += src[i:j + 1]
+            i = j + 1
+            continue
+        out += src[i:i + 1]
+        i += 1
+    return bytes(out)
 
 
 @cache

@@ -58,6 +58,11 @@ class Detector:
     window: tuple[int, int]
     terms: tuple[str, ...] = ()
     term_score: float = 0.0
+    # A rare literal the prefilter looks for instead of the value pattern, for detectors
+    # that only count with a label anyway (bare 9-digit SSNs, LOINC): the value regexes
+    # then run only within ``window`` of the anchor (phi-detection.md 6.3, "anchor on rare
+    # literals").
+    anchor: bytes | None = None
     fixtures_match: list[str] = field(default_factory=list)
     fixtures_no_match: list[str] = field(default_factory=list)
     source_file: str = ""
@@ -159,6 +164,16 @@ def _detector(spec: dict, path: Path) -> Detector:
     window = tuple(spec.get("window", (80, 8)))
     if len(window) != 2 or min(window) < 0:
         raise RuleError(f"{where}: window must be [back, forward]")
+    anchor = None
+    if spec.get("anchor"):
+        text = _expand_lists(str(spec["anchor"]), spec.get("lists", {}), path.parent, where)
+        if "SUFFIXES" in text:
+            text = _expand_lists(text, {"SUFFIXES": "street_suffixes.txt"}, path.parent, where)
+        anchor = text.encode()
+        try:
+            re.compile(anchor)
+        except re.error as e:
+            raise RuleError(f"{where}: anchor does not compile: {e}") from e
     fx = spec.get("fixtures") or {}
     if not fx.get("match"):
         raise RuleError(f"{where}: fixtures.match needs at least one line")
@@ -168,7 +183,7 @@ def _detector(spec: dict, path: Path) -> Detector:
         validator=VALIDATORS[vname] if vname else None, validator_name=vname,
         context=_context(spec.get("context"), where, "context"),
         negative=_context(spec.get("negative"), where, "negative"),
-        window=(int(window[0]), int(window[1])), terms=terms, term_score=term_score,
+        window=(int(window[0]), int(window[1])), terms=terms, term_score=term_score, anchor=anchor,
         fixtures_match=[str(s) for s in fx.get("match", ())],
         fixtures_no_match=[str(s) for s in fx.get("no_match", ())],
         source_file=f"{path.parent.name}/{path.name}",

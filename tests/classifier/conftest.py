@@ -27,3 +27,10 @@ def re_engine(rules):
 def engine(request, hs_engine, re_engine):
     """Both engines: the compiled one and the pure-Python fallback (PHIWATCH_ENGINE=re)."""
     return hs_engine if request.param == "hyperscan" else re_engine
+
+
+@pytest.fixture(scope="session")
+def engine_cache(tmp_path_factory):
+    """A compiled-engine folder shared by the CLI subprocesses of a test session, so each
+    fresh PHIWATCH_HOME does not pay the Hyperscan compile again."""
+    return tmp_path_factory.mktemp("engine-cache")

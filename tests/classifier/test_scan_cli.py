@@ -22,9 +22,15 @@ STAFF = "name,department,email\nKevin Wright,Finance,kwright@mercyvalley.org\nAm
 CLEAN = "def add(a, b):\n    return a + b\n"
 
 
+@pytest.fixture(autouse=True)
+def _shared_engine(engine_cache, monkeypatch):
+    monkeypatch.setenv("PHIWATCH_TEST_ENGINE_CACHE", str(engine_cache))
+
+
 def _run(args, home, **kw):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHIWATCH_")}
     env["PHIWATCH_HOME"] = str(home)
+    env["PHIWATCH_ENGINE_CACHE"] = os.environ["PHIWATCH_TEST_ENGINE_CACHE"]
     return subprocess.run([sys.executable, "-m", "agent", "scan", *args], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=120, **kw)
 
