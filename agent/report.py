@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import time
 import uuid
@@ -28,6 +29,8 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from agent import __version__, paths
+
+log = logging.getLogger("phiwatch.report")
 
 KEY_FILE = "device.key"
 REPORT_PATHS = ("hashed", "folder", "full")
@@ -165,7 +168,11 @@ def build_report(
     findings_complete: bool = False,
     events: list[dict[str, Any]] | tuple = (),
 ) -> dict[str, Any]:
-    """A check-in body without device_id and outbox (filled in when it is sent)."""
+    """A check-in body without device_id and outbox (filled in when it is sent).
+
+    A finding or event the protocol cannot carry (classification none/error, an unknown
+    event type) is left out and logged by kind, so one bad item does not cost the
+    whole report."""
     return {
         "report_id": str(uuid.uuid4()),
         "created_at": utcnow(),
@@ -174,10 +181,23 @@ def build_report(
         "posture": posture,
         "findings": None
         if findings is None
-        else [build_finding(key, f, report_paths) for f in findings],
+        else _each(lambda f: build_finding(key, f, report_paths), findings, "finding"),
         "findings_complete": bool(findings_complete and findings is not None),
-        "events": [build_event(key, e, report_paths) for e in events],
+        "events": _each(lambda e: build_event(key, e, report_paths), events, "event"),
     }
+
+
+def _each(build, items, what: str) -> list[dict[str, Any]]:
+    out, skipped = [], 0
+    for item in items:
+        try:
+            out.append(build(item))
+        except (ValueError, TypeError, KeyError):
+            skipped += 1
+    if skipped:
+        # The message names no path or value: only how many were left out.
+        log.warning("left %d %s(s) out of a report: not in the protocol's shape", skipped, what)
+    return out
 
 
 def _ts(value: Any) -> str | None:

@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from agent.report import build_report, device_key, path_fields
+from agent.report import build_finding, build_report, device_key, path_fields
 
 KEY = b"k" * 32
 
@@ -75,9 +75,22 @@ def test_report_carries_counts_never_values_or_extra_fields():
     assert body["findings_complete"] is True and body["report_id"]
 
 
-def test_bad_classification_is_refused():
+def test_items_outside_the_protocol_are_left_out_not_fatal(caplog):
     with pytest.raises(ValueError, match="phi or pii"):
-        build_report(key=KEY, findings=[{"path": "/x", "classification": "none"}])
+        build_finding(KEY, {"path": "/x", "classification": "none"})
+    body = build_report(
+        key=KEY,
+        findings=[
+            {"path": "/x/a.csv", "classification": "error"},
+            {"path": "/x/b.csv", "classification": "pii"},
+            {"classification": "phi"},
+        ],
+        events=[{"type": "nonsense"}, {"type": "agent_started"}],
+    )
+    assert [f["name_hash"] for f in body["findings"]] == [path_fields(KEY, "/x/b.csv")["name_hash"]]
+    assert [e["type"] for e in body["events"]] == ["agent_started"]
+    assert "left 2 finding(s) out" in caplog.text and "left 1 event(s) out" in caplog.text
+    assert "/x/" not in caplog.text
 
 
 def test_device_key_is_private_and_stable(tmp_path):
