@@ -21,6 +21,8 @@ import time
 import weakref
 from typing import Any
 
+import psutil
+
 from agent.posture import darwin, linux, windows
 from agent.posture.errors import ProbeUnknown
 from agent.posture.result import FAIL, IN_PROGRESS, NOT_APPLICABLE, PASS, UNKNOWN, CheckResult
@@ -289,6 +291,11 @@ def _cached(runner: Runner, live: bool) -> tuple[list[dict[str, Any]], list[tupl
         volumes = list_volumes(runner)
     except ProbeUnknown:
         volumes = []
+    if not volumes and live:
+        # e.g. Windows without admin: the mounts are still known, their encryption is not.
+        volumes = [{"mount": p.mountpoint, "device": p.device, "encrypted": None,
+                    "removable": "removable" in p.opts}
+                   for p in psutil.disk_partitions(all=False)]
     mounts: list[tuple[str, str, str]] = []
     if runner.os == "linux":
         info = runner.read("/proc/self/mountinfo")
