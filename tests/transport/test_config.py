@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import plistlib
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,30 @@ def test_bad_files_name_the_file_and_key(agent_home, tmp_path, monkeypatch):
         load_config()
     managed.write_text('servr_url = "https://typo"\n')
     assert "unknown setting 'servr_url' ignored" in load_config().warnings[0]
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_managed_examples_load(agent_home, tmp_path, monkeypatch):
+    """The installers' examples use the keys this loader knows (no typo goes unnoticed)."""
+    linux = REPO / "installers" / "linux" / "agent.toml"
+    profile = REPO / "installers" / "macos" / "phiwatch.mobileconfig"
+    if not (linux.exists() and profile.exists()):
+        pytest.skip("installers' managed configuration examples are not in this tree")
+    monkeypatch.setenv("PHIWATCH_MANAGED_CONFIG", str(linux))
+    cfg = load_config()
+    assert cfg.warnings == []
+    assert cfg.server_url.startswith("https://") and cfg.is_managed("enrollment_secret")
+    # macOS writes the com.phiwatch.agent payload's keys to Managed Preferences as a plist.
+    payload = next(
+        p
+        for p in plistlib.loads(profile.read_bytes())["PayloadContent"]
+        if p["PayloadType"] == "com.phiwatch.agent"
+    )
+    plist = tmp_path / "com.phiwatch.agent.plist"
+    plist.write_bytes(plistlib.dumps(payload))
+    monkeypatch.setenv("PHIWATCH_MANAGED_CONFIG", str(plist))
+    cfg = load_config()
+    assert cfg.warnings == []
+    assert cfg.server_url == payload["server_url"] and cfg.is_managed("fingerprint")
