@@ -88,14 +88,19 @@ def parse_gnome(values: dict[str, str], writable: dict[str, str] | None = None) 
                   source="gsettings", managed=managed, lock_screen_disabled=disabled)
 
 
-def parse_kde(autolock: str, timeout_minutes: str, grace: str) -> dict[str, Any]:
-    """KDE kscreenlockerrc [Daemon]: Autolock, Timeout in *minutes*, LockGrace in seconds
-    (defaults true / 5 / 5, KDE/kscreenlocker kcfg, reference 2.3)."""
+def parse_kde(autolock: str, timeout_minutes: str, grace: str, lock_on_resume: str = "true"
+              ) -> dict[str, Any]:
+    """KDE kscreenlockerrc [Daemon]: Autolock, Timeout in *minutes*, LockGrace in seconds,
+    LockOnResume (defaults true / 5 / 5 / true, KDE/kscreenlocker kcfg, reference 2.3)."""
     minutes = _int(timeout_minutes)
     if minutes is None:
         raise ProbeUnknown("kscreenlockerrc Timeout is not a number")
-    return _facts(autolock.strip().lower() == "true", minutes * 60, _int(grace) or 0,
-                  desktop="kde", source="kscreenlockerrc", managed=False)
+    resume = lock_on_resume.strip().lower() == "true"
+    facts = _facts(autolock.strip().lower() == "true" and resume, minutes * 60, _int(grace) or 0,
+                   desktop="kde", source="kscreenlockerrc", managed=False, lock_on_resume=resume)
+    if not resume and autolock.strip().lower() == "true":
+        facts["off_reason"] = "no lock on resume from sleep"
+    return facts
 
 
 def _gnome(run: Runner, prefix: list[str]) -> dict[str, Any]:
@@ -118,7 +123,8 @@ def _gnome(run: Runner, prefix: list[str]) -> dict[str, Any]:
 def _kde(run: Runner, prefix: list[str]) -> dict[str, Any]:
     for tool in ("kreadconfig6", "kreadconfig5"):
         values = []
-        for key, default in (("Autolock", "true"), ("Timeout", "5"), ("LockGrace", "5")):
+        for key, default in (("Autolock", "true"), ("Timeout", "5"), ("LockGrace", "5"),
+                             ("LockOnResume", "true")):
             result = run.run([*prefix, tool, "--file", "kscreenlockerrc", "--group", "Daemon", "--key", key,
                               "--default", default])
             if not result.ok:

@@ -292,3 +292,8 @@ def test_windows_password_on_wake_policy_off_fails_the_lock():
     assert facts["enabled"] is False and facts["password_on_wake"] is False
     assert facts["off_reason"] == "no password on wake from sleep (policy)"
     assert parse_windows(dict(data, WakeDC=None))["enabled"] is True  # absent = default on
+
+
+def test_kde_without_lock_on_resume_is_not_a_lock():
+    facts = parse_kde("true", "5", "5", "false")
+    assert facts["enabled"] is False and facts["off_reason"] == "no lock on resume from sleep"
