@@ -22,11 +22,14 @@ answers ``duplicate`` for an id it has stored, so a retry after a lost answer is
 counted twice.
 
 Size bound: when the outbox holds more than ``max_bytes``, or its oldest report waited
-more than ``compact_after`` seconds (the server has been gone for days), older posture
-and inventory snapshots are compacted away: only the newest of each is kept, because the
-server needs the current state, not every hourly one. Findings and events are never
-dropped. Counts of what was compacted or dead-lettered ride along in the ``outbox`` field
-of the next report and are cleared once a report carrying them is acknowledged.
+more than ``compact_after`` seconds (the server has been gone for days), what newer
+reports make redundant is compacted away: older posture and inventory snapshots (only
+the newest of each is kept: the server needs the current state, not every hourly one),
+and the findings of reports older than the newest complete set of findings (that set
+lists every finding still open; one that left it was resolved, and its event is kept).
+Events are never dropped, and no open finding is. Counts of what was compacted or
+dead-lettered ride along in the ``outbox`` field of the next report and are cleared
+once a report carrying them is acknowledged.
 """
 
 from __future__ import annotations
@@ -53,8 +56,9 @@ CREATE TABLE IF NOT EXISTS reports (
     report_id TEXT NOT NULL UNIQUE,
     body TEXT NOT NULL,
     size INTEGER NOT NULL,
-    has_state INTEGER NOT NULL,     -- carries posture or inventory (compactable)
-    has_payload INTEGER NOT NULL,   -- carries findings or events (never dropped)
+    has_state INTEGER NOT NULL,     -- carries posture or inventory
+    has_findings INTEGER NOT NULL,  -- carries a findings list (maybe empty)
+    complete INTEGER NOT NULL,      -- findings_complete: the whole open set
     queued_at REAL NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL NOT NULL DEFAULT 0,
@@ -127,18 +131,13 @@ class Outbox:
     def put(self, body: dict[str, Any]) -> str:
         """Store one report durably; returns its report_id (body["report_id"])."""
         report_id = body["report_id"]
-        text = json.dumps(body, separators=(",", ":"), sort_keys=True)
-        has_state = int(body.get("posture") is not None or body.get("inventory") is not None)
-        has_payload = int(
-            bool(body.get("findings"))
-            or bool(body.get("events"))
-            or bool(body.get("findings_complete"))
-        )
+        text = _dump(body)
+        flags = _flags(body)
         try:
             self.db.execute(
-                "INSERT INTO reports (report_id, body, size, has_state, has_payload, queued_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (report_id, text, len(text), has_state, has_payload, self.clock()),
+                "INSERT INTO reports (report_id, body, size, has_state, has_findings, complete,"
+                " queued_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (report_id, text, len(text), *flags, self.clock()),
             )
         except sqlite3.IntegrityError:
             return report_id  # the same report queued twice is still one report
@@ -160,17 +159,29 @@ class Outbox:
         return n
 
     def compact(self) -> int:
-        """Keep only the newest posture and inventory; returns how many snapshots went."""
+        """Drop what a newer report makes redundant; returns how many reports changed.
+
+        - posture and inventory: only the newest snapshot of each is kept;
+        - findings: a report with ``findings_complete`` lists every finding still open,
+          so the findings of older reports are redundant (a finding that left the set
+          since was resolved, and its finding_resolved event is kept). No finding that
+          is open is ever dropped;
+        - events: never touched."""
+        anchor = self.db.execute("SELECT MAX(seq) FROM reports WHERE complete = 1").fetchone()[0]
         rows = self.db.execute(
-            "SELECT seq, body, has_payload FROM reports WHERE has_state = 1 ORDER BY seq DESC"
+            "SELECT seq, body FROM reports WHERE has_state = 1 OR (has_findings = 1 AND seq < ?)"
+            " ORDER BY seq DESC",
+            (anchor or 0,),
         ).fetchall()
-        newest: dict[str, bool] = {"posture": False, "inventory": False}
-        compacted = 0
+        newest = {"posture": False, "inventory": False}
+        counts = {"compacted_posture": 0, "compacted_findings": 0}
+        changed_rows = 0
         try:
             self.db.execute("BEGIN IMMEDIATE")
-            for seq, text, has_payload in rows:
+            for seq, text in rows:
                 body = json.loads(text)
                 changed = False
+                stripped_state = False
                 for part in ("posture", "inventory"):
                     if body.get(part) is None:
                         continue
@@ -178,33 +189,36 @@ class Outbox:
                         newest[part] = True  # the newest snapshot of this part stays
                         continue
                     body[part] = None
+                    changed = stripped_state = True
+                if stripped_state:
+                    counts["compacted_posture"] += 1
+                if anchor and seq < anchor and body.get("findings") is not None:
+                    body["findings"] = None
+                    body["findings_complete"] = False
+                    counts["compacted_findings"] += 1
                     changed = True
                 if not changed:
                     continue
-                compacted += 1
-                if has_payload:
-                    text = json.dumps(body, separators=(",", ":"), sort_keys=True)
-                    self.db.execute(
-                        "UPDATE reports SET body = ?, size = ?, has_state = 0 WHERE seq = ?",
-                        (text, len(text), seq),
-                    )
-                elif body.get("posture") is None and body.get("inventory") is None:
+                changed_rows += 1
+                if _empty(body):
                     self.db.execute("DELETE FROM reports WHERE seq = ?", (seq,))
                 else:
-                    text = json.dumps(body, separators=(",", ":"), sort_keys=True)
+                    text = _dump(body)
                     self.db.execute(
-                        "UPDATE reports SET body = ?, size = ? WHERE seq = ?",
-                        (text, len(text), seq),
+                        "UPDATE reports SET body = ?, size = ?, has_state = ?, has_findings = ?,"
+                        " complete = ? WHERE seq = ?",
+                        (text, len(text), *_flags(body), seq),
                     )
-            if compacted:
-                self._bump_dropped("compacted_posture", compacted)
+            for key, n in counts.items():
+                if n:
+                    self._bump_dropped(key, n)
             self.db.execute("COMMIT")
         except sqlite3.Error as e:
             self.db.execute("ROLLBACK")
             raise _outbox_error(e, self.path, "compact the outbox") from None
-        if compacted:
-            log.info("outbox compacted %d older posture/inventory snapshots", compacted)
-        return compacted
+        if changed_rows:
+            log.info("outbox compacted: %s", counts)
+        return changed_rows
 
     # -- reading ---------------------------------------------------------------------
 
@@ -376,6 +390,28 @@ class Outbox:
         current = self.dropped()
         current[key] = current.get(key, 0) + n
         self.set_meta("dropped", json.dumps(current, sort_keys=True))
+
+
+def _dump(body: dict[str, Any]) -> str:
+    return json.dumps(body, separators=(",", ":"), sort_keys=True)
+
+
+def _flags(body: dict[str, Any]) -> tuple[int, int, int]:
+    """has_state, has_findings, complete: what compaction looks at."""
+    return (
+        int(body.get("posture") is not None or body.get("inventory") is not None),
+        int(body.get("findings") is not None),
+        int(bool(body.get("findings_complete")) and body.get("findings") is not None),
+    )
+
+
+def _empty(body: dict[str, Any]) -> bool:
+    return (
+        body.get("posture") is None
+        and body.get("inventory") is None
+        and body.get("findings") is None
+        and not body.get("events")
+    )
 
 
 def _retry_after(value: str | None, now: float) -> float | None:

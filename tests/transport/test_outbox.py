@@ -293,3 +293,41 @@ def test_report_over_the_body_limit_is_split_and_every_finding_arrives(enrolled)
     assert sum(len(s["findings"]) for s in stored) == 6000
     assert len({f["finding_id"] for s in stored for f in s["findings"]}) == 6000
     assert sum(s["posture"] is not None for s in stored) == 1
+
+
+def test_weeks_offline_keeps_the_newest_complete_set_and_every_event(tmp_path):
+    """The daemon queues the complete set of open findings at every check-in; two weeks
+    without a server must not grow the outbox without bound, nor lose an open finding."""
+    clock = Clock()
+    box = Outbox(tmp_path / "o.db", clock=clock, compact_after=7 * 86400)
+    open_now = [{"finding_id": "a"}, {"finding_id": "b"}, {"finding_id": "c"}]
+    for i in range(30):
+        if i == 20:  # "b" is deleted by the engineer: resolved, with its event
+            open_now = [{"finding_id": "a"}, {"finding_id": "c"}]
+            events = [
+                {
+                    "event_id": "e-res",
+                    "type": "finding_resolved",
+                    "data": {"finding_id": "b", "reason": "deleted"},
+                }
+            ]
+        else:
+            events = [{"event_id": f"e{i}", "type": "scan_completed"}] if i % 10 == 0 else []
+        box.put(
+            _body(
+                i, posture=POSTURE, findings=list(open_now), findings_complete=True, events=events
+            )
+        )
+        clock.t += 12 * 3600
+    bodies = box.bodies()
+    # Every event is still queued, in order; the newest complete set is whole.
+    assert [e["event_id"] for b in bodies for e in b["events"]] == ["e0", "e10", "e-res"]
+    newest = bodies[-1]
+    assert newest["report_id"] == "r29" and newest["findings_complete"] is True
+    assert newest["findings"] == [{"finding_id": "a"}, {"finding_id": "c"}]
+    assert newest["posture"] is not None
+    # Older reports kept only their events.
+    assert all(b["findings"] is None and b["posture"] is None for b in bodies[:-1])
+    assert len(bodies) == 4
+    dropped = box.dropped()
+    assert dropped["compacted_findings"] >= 26 and dropped["compacted_posture"] >= 26
