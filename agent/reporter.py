@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 import uuid
 from datetime import UTC, datetime
@@ -176,9 +177,20 @@ class Reporter:
 
         try:
             result = self.outbox.flush(send, deadline=deadline, on_success=self._on_success)
+        except (sqlite3.Error, OSError) as e:
+            # Another agent process holding the outbox, a full disk while recording the
+            # outcome: the reports stay queued; say so instead of raising.
+            log.warning("outbox unavailable during flush: %s", e)
+            return {"sent": 0, "pending": self._depth(), "error": f"outbox unavailable: {e}"}
         finally:
             transport.close()
         return result.as_dict()
+
+    def _depth(self) -> int:
+        try:
+            return self.outbox.depth()
+        except sqlite3.Error:
+            return -1
 
     def _on_success(self, resp: Response) -> None:
         body = resp.body or {}

@@ -331,3 +331,22 @@ def test_weeks_offline_keeps_the_newest_complete_set_and_every_event(tmp_path):
     assert len(bodies) == 4
     dropped = box.dropped()
     assert dropped["compacted_findings"] >= 26 and dropped["compacted_posture"] >= 26
+
+
+def test_flush_while_another_process_holds_the_outbox_reports_instead_of_raising(enrolled):
+    import sqlite3
+
+    r = Reporter()
+    r.outbox.db.execute("PRAGMA busy_timeout = 200")
+    r.queue(events=[{"type": "agent_started"}])
+    other = sqlite3.connect(r.outbox.path, timeout=0.1, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another agent process mid-write
+    try:
+        res = r.flush()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    # Sent, but the acknowledgement could not be recorded: still queued, no exception.
+    assert res["sent"] == 0 and "outbox unavailable: database is locked" in res["error"]
+    assert r.flush() == {"sent": 1, "pending": 0, "error": None}
+    assert len(enrolled.stored()) == 1  # the resend was a duplicate
