@@ -136,9 +136,11 @@ def parse_diskutil(listing: dict, apfs: dict | None, external: dict | None,
                 status, encrypted = FAIL, False
             else:
                 status, encrypted = UNKNOWN, None
-            volumes.append({"mount": mount, "device": f"/dev/{ident}", "fstype": part.get("Content"),
-                            "encrypted": encrypted, "status": status, "removable": removable,
-                            "system": mount == "/"})
+            apfs_volume = part in disk.get("APFSVolumes", [])
+            volumes.append({"mount": mount, "device": f"/dev/{ident}",
+                            "fstype": "apfs" if apfs_volume else part.get("Content"),
+                            "size": part.get("Size"), "encrypted": encrypted, "status": status,
+                            "removable": removable, "system": mount == "/"})
     return volumes
 
 
@@ -158,7 +160,8 @@ def probe_darwin(run: Runner) -> dict[str, Any]:
         external = None
     volumes = parse_diskutil(listing, apfs, external, boot_status)
     if not any(v["system"] for v in volumes):
-        volumes.insert(0, {"mount": "/", "device": None, "fstype": None, "status": boot_status,
+        volumes.insert(0, {"mount": "/", "device": None, "fstype": None, "size": None,
+                           "status": boot_status,
                            "encrypted": {PASS: True, FAIL: False}.get(boot_status),
                            "removable": False, "system": True})
     return {"volumes": volumes, "source": "fdesetup", "observed": observed}

@@ -32,8 +32,8 @@ def test_encryption_in_progress_usb_stick_and_lock_off():
     assert v["disk_encryption"].observed == "FileVault encrypting (37.2%)"
     usb = next(x for x in v["disk_encryption"].details["volumes"] if x["mount"] == "/Volumes/UNTITLED")
     assert usb == {"mount": "/Volumes/UNTITLED", "device": "/dev/disk4s1",
-                   "fstype": "Microsoft Basic Data", "encrypted": False, "status": "fail",
-                   "removable": True, "system": False}
+                   "fstype": "Microsoft Basic Data", "size": 15518924800, "encrypted": False,
+                   "status": "fail", "removable": True, "system": False}
     assert v["screen_lock"].status == "fail" and v["screen_lock"].observed == "screen lock off"
     # AutoLogOutDelay 0 is "off"; lock off too: fail
     assert v["auto_logoff"].status == "fail"
@@ -107,3 +107,25 @@ def test_macos_idle_sources(idle_time, pmset, expected):
 
     r = run_check(CHECKS["screen_lock"], load_policy(), runner)
     assert (r.status, r.reason) == expected
+
+
+def test_real_diskutil_plists_of_an_apple_silicon_mac():
+    """Verbatim plists (Kolide's test data): sealed system snapshot at /, Data, and /nix."""
+    v = verdicts("darwin-real-diskutil-filevault")
+    disk = v["disk_encryption"]
+    assert (disk.status, disk.observed) == ("pass", "FileVault on")
+    vols = {x["mount"]: x for x in disk.details["volumes"]}
+    assert vols["/"]["device"] == "/dev/disk3s1s1" and vols["/"]["system"] is True
+    assert vols["/System/Volumes/Data"]["encrypted"] is True
+    # a user APFS volume is judged by its own FileVault flag
+    assert vols["/nix"] == {"mount": "/nix", "device": "/dev/disk3s7", "fstype": "apfs",
+                            "size": 1995218165760, "encrypted": True, "status": "pass",
+                            "removable": False, "system": False}
+    assert {m for m, x in vols.items() if x["status"] == "not_applicable"} == {
+        "/System/Volumes/iSCPreboot", "/System/Volumes/xarts", "/System/Volumes/Hardware",
+        "/System/Volumes/Preboot", "/System/Volumes/Update", "/System/Volumes/VM"}
+    assert disk.details["failing_volumes"] == []
+    # the empty external-disk list is a real answer; nothing else was recorded: unknown
+    assert v["removable_media"].status == "pass"
+    others = [k for k in v if k not in ("disk_encryption", "removable_media")]
+    assert {k: v[k].status for k in others} == dict.fromkeys(others, "unknown")

@@ -189,3 +189,12 @@ def test_gnome_power_logout_is_an_automatic_logoff():
     v = {r.id: r for r in run_checks(load_policy(), runner)}
     assert v["auto_logoff"].status == "pass"
     assert v["auto_logoff"].observed == "idle sessions end after 600 s (GNOME power: log out when inactive)"
+
+
+def test_kolide_lsblk_closed_luks_containers_do_not_make_a_plain_root_pass():
+    """Kolide's real lsblk: LUKS partitions and a LUKS LV exist but none is opened; / is xfs."""
+    v = verdicts("linux-kolide-lsblk-closed-luks")
+    disk = v["disk_encryption"]
+    assert (disk.status, disk.observed) == ("fail", "/ (/dev/sda3): not encrypted")
+    assert [(x["mount"], x["status"]) for x in disk.details["volumes"]] == [
+        ("/boot/efi", "not_applicable"), ("/", "fail")]
