@@ -41,6 +41,7 @@ from agent.classifier.formats import (
     sniff,
     sqlite,
     text,
+    x12,
     xlsx,
     xmlfmt,
 )
@@ -66,6 +67,7 @@ EXTRACTORS: dict[str, Extractor] = {
     "jsonl": jsonfmt.jsonl_units,
     "xml": xmlfmt.units,
     "hl7": hl7.units,
+    "x12": x12.units,
     "fhir-json": fhir.units,
     "fhir-ndjson": fhir.ndjson_units,
     "fhir-xml": fhir.xml_units,

@@ -44,6 +44,8 @@ _BINARY_MAGIC = (
 # HL7 v2.5.1 2.5.4: MSH, the field separator, 4 encoding characters (5 from v2.7), the
 # field separator again. Usually "MSH|^~\&|", but any punctuation is legal.
 _HL7 = re.compile(r"\A[\x0b\s]*(MSH|FHS|BHS)([^\w\s])[^\w\s]{4,5}\2")
+# ASC X12 ISA: "ISA", the element separator, then ISA01 "00" or another 2-digit qualifier.
+_X12 = re.compile(r"\A\s*ISA([^\w\s])\d\d\1")
 _EML_HEADER = re.compile(
     r"^(From|To|Cc|Subject|Date|Received|Return-Path|Message-ID|MIME-Version|"
     r"Content-Type|Delivered-To|Reply-To|X-[A-Za-z-]+|DKIM-Signature|Sender):[ \t]",
@@ -88,6 +90,8 @@ def sniff_text(text: str) -> str:
     stripped = text.lstrip("\ufeff \t\r\n")
     if _HL7.match(text):
         return "hl7"
+    if _X12.match(text):
+        return "x12"
     if stripped.startswith(("{", "[")):
         return _json_kind(stripped)
     if stripped.startswith("<"):

@@ -224,3 +224,44 @@ def test_dicom_identity_and_deidentified(tmp_path):
     assert "CT chest for pneumonia" in rec.text[0].text
     (anon,) = drain(write_dicom(tmp_path / "b.dcm", name="", pid="")).records
     assert not anon.patient_identity and anon.identifiers == {}
+
+
+def _isa() -> str:
+    # ISA is fixed width: 106 characters including the segment terminator "~".
+    isa = (
+        "ISA*00*          *00*          *ZZ*SUBMITTER      *ZZ*RECEIVER       "
+        "*240101*1200*^*00501*000000001*0*P*:~"
+    )
+    assert len(isa) == 106
+    return isa
+
+
+def test_x12_837_subscriber_identity_and_diagnoses(tmp_path):
+    body = (
+        "GS*HC*SUB*REC*20240101*1200*1*X*005010X222A1~ST*837*0001~"
+        "NM1*85*2*BILLING CLINIC*****XX*1234567893~N3*1 Clinic Way~N4*Town*MO*65801~"
+        "HL*2*1*22*0~NM1*IL*1*QUEXLEY*ROSALIND****MI*W123456789~N3*1 Main St~"
+        "N4*Springfield*MO*65801~DMG*D8*19610402*F~"
+        "CLM*ACCT775*150***11:B:1~HI*ABK:E119*ABF:I10~SV1*HC:99213*150*UN*1~SE*14*0001~"
+        "GE*1*1~IEA*1*000000001~"
+    )
+    p = tmp_path / "claims.txt"
+    p.write_text(_isa() + body)
+    d = drain(p)
+    assert d.format == "x12"
+    (rec,) = d.records
+    assert rec.patient_identity
+    # The billing provider's name and address are not counted: only the subscriber's.
+    assert rec.identifiers == {"name": 1, "member_id": 1, "address": 1, "zip": 1, "dob": 1}
+    assert rec.health == {"claim": 1, "diagnosis": 2, "procedure": 1}
+    assert "ABK E119" in rec.text[0].text and "QUEXLEY" not in rec.text[0].text
+
+
+def test_x12_without_person_loops_names_nobody(tmp_path):
+    p = tmp_path / "ack.x12"
+    p.write_text(
+        _isa() + "GS*FA*R*S*20240101*1200*1*X*005010X231A1~ST*999*0001~"
+        "AK1*HC*1~IK9*A~SE*4*0001~GE*1*1~IEA*1*000000001~"
+    )
+    (rec,) = drain(p).records
+    assert not rec.patient_identity and rec.identifiers == {} and rec.health == {}
