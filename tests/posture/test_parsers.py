@@ -297,3 +297,12 @@ def test_windows_password_on_wake_policy_off_fails_the_lock():
 def test_kde_without_lock_on_resume_is_not_a_lock():
     facts = parse_kde("true", "5", "5", "false")
     assert facts["enabled"] is False and facts["off_reason"] == "no lock on resume from sleep"
+
+
+def test_socketfilterfw_multi_line_real_output():
+    # verbatim: kolide/launcher ee/tables/execparsers/socketfilterfw/test-data/data.txt
+    text = ("Firewall is enabled. (State = 2)\nFirewall has block all state set to disabled.\n"
+            "Automatically allow built-in signed software ENABLED.\n"
+            "Automatically allow downloaded signed software ENABLED.\nStealth mode enabled\n"
+            "Log mode is on \nLog Option is throttled \n")
+    assert parse_socketfilterfw(text) == 2
