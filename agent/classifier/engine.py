@@ -252,7 +252,7 @@ def _drop_overlaps(hits: list[Hit], dets: list[Detector]) -> list[Hit]:
     for h in hits:
         if out and h.counted:
             prev = out[-1]
-            if prev.counted and h.start < prev.end and prev.kind != h.kind and prev.category == h.category:
+            if prev.counted and h.start < prev.end and prev.category == h.category:
                 if h.score > prev.score:
                     out[-1] = h
                 continue

@@ -17,11 +17,16 @@ from agent.classifier import formats
 from agent.classifier.cache import Cache
 from agent.classifier.engine import Engine, get_engine
 from agent.classifier.evidence import Evidence, analyze_text
-from agent.classifier.limits import Limits
+from agent.classifier.formats import text as fmt_text
+from agent.classifier.formats.source import Source
+from agent.classifier.limits import DEFAULT_LIMITS, Budget, Limits
 from agent.classifier.result import RANK, FileResult
 from agent.classifier.tabular import analyze_table
 from agent.classifier.units import ExtractionError, Member, Record, Table, TextBlock, Unit
 
+# Formats that are text underneath: when their parser gives up, the bytes are still read.
+TEXT_FORMATS = frozenset({"json", "jsonl", "xml", "fhir-json", "fhir-xml", "ccda-xml", "hl7", "csv",
+                          "tsv", "ipynb", "html", "eml", "x12"})
 # Folders that never hold user files worth a look, skipped while walking.
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox",
                        ".mypy_cache", ".pytest_cache", ".ruff_cache"})
@@ -124,7 +129,17 @@ def classify_file(path: str | os.PathLike, *, cache: Cache | None = None,
         _consume(engine, ex.units, ev, spath, members)
     except ExtractionError as e:
         reason = e.reason
-        if not e.partial and not ev.identifiers and not ev.health and not members:
+        if not e.partial and fmt in TEXT_FORMATS and not members:
+            # Content that looked like JSON/XML/CSV but does not parse (an INI file that
+            # starts with "[", a truncated export) may still hold PHI: read it as text.
+            ev = Evidence()
+            try:
+                _consume(engine, _as_text(p, st.st_size, limits), ev, spath, members)
+                reason = f"{reason}; read as text"
+            except ExtractionError:
+                pass
+        if not e.partial and not ev.identifiers and not ev.health and not members and (
+                not reason or not reason.endswith("read as text")):
             result = FileResult(spath, "error", format=fmt, bytes=st.st_size, reason=reason)
             if cache is not None:
                 cache.put(p, st, result)
@@ -133,6 +148,11 @@ def classify_file(path: str | os.PathLike, *, cache: Cache | None = None,
     if cache is not None:
         cache.put(p, st, result)
     return result
+
+
+def _as_text(path: Path, size: int, limits: Limits | None) -> Iterator[Unit]:
+    src = Source(name=path.name, size=size, path=path)
+    return fmt_text.units(src, Budget(limits or DEFAULT_LIMITS), 0)
 
 
 def _walk(root: Path) -> Iterator[Path]:

@@ -16,6 +16,7 @@ A column is stronger evidence than a cell, and a header names what a regex canno
 from __future__ import annotations
 
 import ipaddress
+import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +34,9 @@ SAMPLE_ROWS = 200
 BATCH_ROWS = 4096
 _PLACEHOLDER_WORDS = frozenset({"null", "none", "nan", "n/a", "na", "unknown", "redacted", "masked",
                                 "removed", "tbd", "pending", "nil", "undefined", "0", "-"})
+# the same words as they are usually cased, for a plain set lookup per cell
+_PLACEHOLDERS = frozenset(w2 for w in _PLACEHOLDER_WORDS for w2 in (w, w.upper(), w.title()))
+_PH_CHARS = "_-X*#/.() x"
 _ZIP = re.compile(r"\d{5}(?:-\d{4})?")
 
 
@@ -41,7 +45,7 @@ def is_placeholder(v: str) -> bool:
     if not v:
         return True
     t = v.strip()
-    return not t.strip("_-X*#/.() x") or t.lower() in _PLACEHOLDER_WORDS
+    return not t.strip(_PH_CHARS) or t.lower() in _PLACEHOLDER_WORDS
 
 
 def _first_token(v: str) -> str:
@@ -190,7 +194,7 @@ def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
     where = table.where or ""
     base_line = table.first_row_line
     for start, batch in _batches(chain(sample, rows), BATCH_ROWS):
-        _batch(engine, batch, start, typed_id, typed_h, text_cols, ev, where, base_line)
+        _batch(engine, batch, start, typed_id, typed_h, text_cols, ev, where, base_line, width)
 
 
 def _batches(rows: Iterable[list[str]], size: int) -> Iterator[tuple[int, list[list[str]]]]:
@@ -210,63 +214,72 @@ def _row_where(where: str, base_line: int | None, i: int) -> str:
     return f"{where} row {i + 1}".strip()
 
 
+def _present(col) -> list[bool]:
+    """Which cells of a column hold a value (not empty, not masked, not a null word).
+    One comprehension per column: this loop runs for every cell of every table."""
+    ph, chars = _PLACEHOLDERS, _PH_CHARS
+    return [bool(v) and v not in ph and bool(v.strip(chars)) for v in col]
+
+
+def _columns(batch: list[list[str]], width: int) -> list[tuple]:
+    """The batch transposed (zip runs in C); ragged rows are padded first."""
+    if any(len(r) != width for r in batch):
+        batch = [(list(r) + [""] * width)[:width] for r in batch]
+    cols = list(zip(*batch, strict=True)) if batch else []
+    for i, col in enumerate(cols):
+        if set(map(type, col)) != {str}:  # JSON/SQLite/Parquet cells: numbers, None
+            cols[i] = tuple("" if v is None else str(v) for v in col)
+    return cols
+
+
 def _batch(engine: Engine, batch: list[list[str]], start: int, typed_id, typed_h, text_cols,
-           ev: Evidence, where: str, base_line: int | None) -> None:
+           ev: Evidence, where: str, base_line: int | None, width: int) -> None:
     n = len(batch)
-    has_id = bytearray(n)
-    has_h = bytearray(n)
-    id_counts: Counter = Counter()
+    cols = _columns(batch, width)
+    id_rows: list[list[bool]] = []
+    h_rows: list[list[bool]] = []
     for c, kind, strong in typed_id:
-        k = 0
-        first = -1
-        for i, row in enumerate(batch):
-            if c < len(row):
-                v = row[c]
-                if v and not is_placeholder(str(v)):
-                    k += 1
-                    if strong:
-                        has_id[i] = 1
-                    if first < 0:
-                        first = i
-        if k:
-            id_counts[kind] += k
-            if kind not in WEAK_KINDS and ev.first_where is None:
-                ev.identifier(kind, _row_where(where, base_line, start + first), 0)
-    for kind, k in id_counts.items():
+        flags = _present(cols[c])
+        k = flags.count(True)
+        if not k:
+            continue
+        if kind not in WEAK_KINDS and ev.first_where is None:
+            ev.identifier(kind, _row_where(where, base_line, start + flags.index(True)), 0)
         ev.identifier(kind, None, k)
+        if strong:
+            id_rows.append(flags)
     for c, kind in typed_h:
-        k = 0
-        for i, row in enumerate(batch):
-            if c < len(row):
-                v = row[c]
-                if v and not is_placeholder(str(v)):
-                    k += 1
-                    has_h[i] = 1
+        flags = _present(cols[c])
+        k = flags.count(True)
         if k:
             ev.health_info(kind, k)
+            h_rows.append(flags)
+    text_id: set[int] = set()
+    text_h: set[int] = set()
     if text_cols:
-        lines = []
-        for row in batch:
-            lines.append(" ; ".join(str(row[c]).replace("\n", " ") for c in text_cols
-                                    if c < len(row) and row[c]))
+        text = [cols[c] for c in text_cols]
+        lines = [" ; ".join(v for v in cells if v).replace("\n", " ") for cells in zip(*text, strict=True)]
         block = "\n".join(lines).encode("utf-8", "replace")
         sub = Evidence()
-        flags = _text_rows(engine, block, sub)
+        ids, hs = _text_rows(engine, block, sub)
         ev.identifiers.update(sub.identifiers)
         ev.health.update(sub.health)
         if sub.strong_identifier:
             ev.strong_identifier = True
-            if ev.first_where is None and flags[0]:
-                ev.first_where = _row_where(where, base_line, start + flags[0][0])
-        for i in flags[0]:
-            has_id[i] = 1
-        for i in flags[1]:
-            has_h[i] = 1
-    if not ev.phi:
-        for i in range(n):
-            if has_id[i] and has_h[i]:
-                ev.mark_phi(_row_where(where, base_line, start + i))
-                break
+            if ev.first_where is None and ids:
+                ev.first_where = _row_where(where, base_line, start + ids[0])
+        text_id, text_h = set(ids), set(hs)
+    if ev.phi:
+        return
+    has_id = list(map(any, zip(*id_rows, strict=True))) if id_rows else [False] * n
+    has_h = list(map(any, zip(*h_rows, strict=True))) if h_rows else [False] * n
+    for i in text_id:
+        has_id[i] = True
+    for i in text_h:
+        has_h[i] = True
+    both = list(map(operator.and_, has_id, has_h))
+    if True in both:
+        ev.mark_phi(_row_where(where, base_line, start + both.index(True)))
 
 
 def _text_rows(engine: Engine, block: bytes, sub: Evidence) -> tuple[list[int], list[int]]:
