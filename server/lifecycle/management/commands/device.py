@@ -19,6 +19,15 @@ from server.lifecycle.lookup import find_device
 from server.lifecycle.models import SanitizationRecord
 from server.output import add_format, cli_actor, render
 
+
+def history(asset, fmt: str) -> str:
+    """The asset's moves, oldest first (shared with `media history`)."""
+    rows = [{"at": t.at, "from": t.from_state, "to": t.to_state, "actor": t.actor,
+             "reason": t.reason, "override": t.override}
+            for t in asset.transitions.order_by("at")]
+    return render(rows, ["at", "from", "to", "actor", "reason", "override"], fmt)
+
+
 # action -> target state
 MOVES = {"repair": "in_repair", "loan": "loaned", "return": "in_service",
          "recover": "in_service", "lost": "lost", "stolen": "stolen", "retire": "retired",
@@ -109,11 +118,7 @@ class Command(BaseCommand):
                                      for s in device.sightings.order_by("-at")[:20]]},
                       o["format"])
         elif action == "history":
-            rows = [{"at": t.at, "from": t.from_state, "to": t.to_state, "actor": t.actor,
-                     "reason": t.reason, "override": t.override}
-                    for t in device.transitions.order_by("at")]
-            self.stdout.write(render(rows, ["at", "from", "to", "actor", "reason", "override"],
-                                     o["format"]))
+            self.stdout.write(history(device, o["format"]))
         elif action == "sanitize":
             now = timezone.now().isoformat()
             fields = {k: o[k] for k in (

@@ -11,6 +11,7 @@ from django.utils import timezone
 from server.lifecycle import service
 from server.lifecycle.errors import LifecycleError
 from server.lifecycle.lookup import find_medium
+from server.lifecycle.management.commands.device import history
 from server.lifecycle.models import Medium
 from server.output import add_format, cli_actor, render
 
@@ -76,11 +77,7 @@ class Command(BaseCommand):
                               else render(row["mounted_on"], ["hostname", "at", "mount",
                                                               "encrypted"], "table"))
         elif action == "history":
-            rows = [{"at": t.at, "from": t.from_state, "to": t.to_state, "actor": t.actor,
-                     "reason": t.reason, "override": t.override}
-                    for t in medium.transitions.order_by("at")]
-            self.stdout.write(render(rows, ["at", "from", "to", "actor", "reason", "override"],
-                                     o["format"]))
+            self.stdout.write(history(medium, o["format"]))
         elif action == "transition":
             t = service.transition(medium, o["to"], actor=actor, reason=o["reason"],
                                    override_justification=o["override"], may_override=True)
