@@ -68,7 +68,11 @@ _TAGS = re.compile(r"<[^>]+>")
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     """fhir-json: one resource or Bundle per file."""
-    obj = jsonfmt.load(src, budget, "fhir-json")
+    try:
+        obj = jsonfmt.load(src, budget, "fhir-json")
+    except jsonfmt.Malformed as e:
+        yield from jsonfmt.text_then_raise(src, budget, e)
+        return
     if obj is None:
         yield from jsonfmt._as_text(src, budget)
         return
@@ -93,7 +97,11 @@ def ndjson_units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
 
 def xml_units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     """fhir-xml: the root element is the resource (or Bundle)."""
-    root = xmlfmt.parse(src, budget, "fhir-xml")
+    try:
+        root = xmlfmt.parse(src, budget, "fhir-xml")
+    except jsonfmt.Malformed as e:
+        yield from jsonfmt.text_then_raise(src, budget, e)
+        return
     if root is None:
         yield from jsonfmt._as_text(src, budget)
         return

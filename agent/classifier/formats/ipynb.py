@@ -15,7 +15,11 @@ from agent.classifier.units import ExtractionError, TextBlock, Unit
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
-    nb = jsonfmt.load(src, budget, "ipynb")
+    try:
+        nb = jsonfmt.load(src, budget, "ipynb")
+    except jsonfmt.Malformed as e:
+        yield from jsonfmt.text_then_raise(src, budget, e)
+        return
     if nb is None:
         yield from jsonfmt._as_text(src, budget)
         return

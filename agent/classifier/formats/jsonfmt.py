@@ -41,11 +41,26 @@ def load(src: Source, budget: Budget, kind: str = "json") -> Any:
     except ValueError as e:
         # JSONDecodeError's message says where, not what: line and column only.
         pos = getattr(e, "lineno", None)
-        raise ExtractionError(f"corrupt {kind}: invalid JSON at line {pos}") from None
+        raise Malformed(f"corrupt {kind}: invalid JSON at line {pos}") from None
+
+
+class Malformed(ExtractionError):
+    """A syntax error (cut or hand-edited file): its content is still scanned as text."""
+
+
+def text_then_raise(src: Source, budget: Budget, err: ExtractionError) -> Iterator[Unit]:
+    """Scan a malformed file as plain text, then report why (as a partial read), so a
+    truncated export is still checked for PHI instead of only failing."""
+    yield from _as_text(src, budget)
+    raise ExtractionError(f"{err.reason}; scanned as text", partial=True) from None
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
-    obj = load(src, budget)
+    try:
+        obj = load(src, budget)
+    except Malformed as e:
+        yield from text_then_raise(src, budget, e)
+        return
     if obj is None:
         yield from _as_text(src, budget)
         return

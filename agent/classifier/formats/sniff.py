@@ -51,6 +51,11 @@ _EML_HEADER = re.compile(
     r"Content-Type|Delivered-To|Reply-To|X-[A-Za-z-]+|DKIM-Signature|Sender):[ \t]",
     re.I | re.M,
 )
+# The first token after { or [ as RFC 8259 allows it, so "[2026-01-02 10:00] INFO ..."
+# log lines and "[section]" INI files stay text.
+_JSON_START = re.compile(
+    r'\{\s*["}]|\[\s*(?:[\[{\]"]|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\s*[,\]]|true\b|false\b|null\b)'
+)
 _XML_ROOT = re.compile(r"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
 _XML_SKIP = re.compile(r"\A(\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>)*", re.S)
 
@@ -92,7 +97,7 @@ def sniff_text(text: str) -> str:
         return "hl7"
     if _X12.match(text):
         return "x12"
-    if stripped.startswith(("{", "[")):
+    if stripped.startswith(("{", "[")) and _JSON_START.match(stripped):
         return _json_kind(stripped)
     if stripped.startswith("<"):
         kind = _xml_kind(stripped)

@@ -19,7 +19,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
-from agent.classifier.formats.jsonfmt import TextBuffer
+from agent.classifier.formats.jsonfmt import Malformed, TextBuffer, text_then_raise
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import Budget
 from agent.classifier.units import ExtractionError, Table, Unit
@@ -55,9 +55,9 @@ def parse(src: Source, budget: Budget, kind: str = "xml") -> Element | None:
             ) from None
         except ParseError as e:
             line = e.position[0] if getattr(e, "position", None) else "?"
-            raise ExtractionError(f"corrupt {kind}: malformed XML at line {line}") from None
+            raise Malformed(f"corrupt {kind}: malformed XML at line {line}") from None
     if root is None:
-        raise ExtractionError(f"corrupt {kind}: no root element")
+        raise Malformed(f"corrupt {kind}: no root element")
     return root
 
 
@@ -67,7 +67,11 @@ def local(tag: str) -> str:
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
-    root = parse(src, budget)
+    try:
+        root = parse(src, budget)
+    except Malformed as e:
+        yield from text_then_raise(src, budget, e)
+        return
     if root is None:
         from agent.classifier.formats import text
 

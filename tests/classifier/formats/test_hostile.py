@@ -352,6 +352,7 @@ def test_library_error_messages_do_not_leak(tmp_path):
     d = drain(p)
     reason = assert_clean_reason(d.error)
     assert reason.startswith("corrupt json: invalid JSON at line")
+    assert d.error.partial and SSN in d.all_text()  # still scanned, as text
 
 
 def test_corrupt_member_does_not_end_the_archive(tmp_path):

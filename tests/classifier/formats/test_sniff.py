@@ -151,3 +151,29 @@ def test_json_lines_header_and_extra_keys(tmp_path):
     assert rows[0] == [NAME, MRN, ""]
     assert rows[3] == [NAME, "", "E11.9"]
     assert rows[4] == ["not json"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[2026-01-02 10:00:00] INFO service started\n[2026-01-02 10:00:01] INFO ready\n",
+        "[general]\nname = demo\n[paths]\nroot = /srv\n",
+        "{timestamp} {level} template line\n",
+    ],
+)
+def test_bracketed_logs_and_ini_are_text_not_json(tmp_path, text):
+    p = tmp_path / "app.log"
+    p.write_text(text)
+    d = drain(p)
+    assert (d.format, d.error) == ("text", None)
+
+
+def test_truncated_json_is_scanned_as_text_with_a_reason(tmp_path):
+    p = tmp_path / "export.json"
+    p.write_text(json.dumps([{"patient": NAME, "mrn": MRN}] * 50)[:-40])
+    d = drain(p)
+    assert d.format == "json"
+    assert NAME in d.all_text()
+    assert d.error.partial
+    assert str(d.error).startswith("corrupt json: invalid JSON at line 1")
+    assert str(d.error).endswith("; scanned as text")
