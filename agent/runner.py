@@ -33,11 +33,14 @@ import datetime as _dt
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 from agent import __version__
 
@@ -134,35 +137,71 @@ def _is_admin_live() -> bool:
     return os.geteuid() == 0
 
 
-class LiveRunner(Runner):
-    """Reads this machine."""
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """Kill a timed-out command and its descendants, then reap it."""
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.Error:
+        children = []
+    if os.name != "nt":
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+    for child in [*children]:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    proc.kill()
+    try:
+        proc.communicate(timeout=2)
+    except subprocess.TimeoutExpired:
+        # Something escaped into another session and holds our pipes: let it go.
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe:
+                pipe.close()
+        proc.wait()
 
-    def __init__(self) -> None:
+
+class LiveRunner(Runner):
+    """Reads this machine. ``max_timeout`` caps every command's timeout (seconds)."""
+
+    def __init__(self, max_timeout: float | None = None) -> None:
         self.os = this_os()
+        self.max_timeout = max_timeout
 
     def run(self, argv, *, timeout=DEFAULT_TIMEOUT, key=None, env=None) -> CommandResult:
         key = key or command_key(argv)
+        if self.max_timeout is not None:
+            timeout = min(timeout, self.max_timeout)
         # LC_ALL=C: the text parsers below expect untranslated output (reference 0.3).
         full_env = {**os.environ, "LC_ALL": "C", "LANG": "C", **(env or {})}
         kwargs: dict[str, Any] = {}
         if os.name == "nt":
             kwargs["creationflags"] = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+        else:
+            # Own process group: on timeout we kill the tool *and* anything it started,
+            # or a grandchild holding the pipes open would hang us past the timeout.
+            kwargs["start_new_session"] = True
         try:
-            proc = subprocess.run(
-                list(argv), stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout,
-                env=full_env, check=False, **kwargs,
+            proc = subprocess.Popen(
+                list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=full_env, **kwargs,
             )
         except FileNotFoundError:
             return CommandResult(key, error=NOT_FOUND)
         except PermissionError:
             return CommandResult(key, error=PERMISSION)
-        except subprocess.TimeoutExpired:
-            return CommandResult(key, error=TIMEOUT)
         except OSError:
             return CommandResult(key, error=FAILED)
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_tree(proc)
+            return CommandResult(key, error=TIMEOUT)
         return CommandResult(
-            key, proc.returncode,
-            proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"),
+            key, proc.returncode, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"),
         )
 
     def read(self, path: str) -> FileResult:

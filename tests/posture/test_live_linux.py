@@ -304,3 +304,26 @@ def test_an_ordinary_user_gets_the_same_verdicts_without_errors():
     assert [(c["id"], c["status"], c["observed"]) for c in as_user] == \
         [(c["id"], c["status"], c["observed"]) for c in as_root]
     assert not any("permission" in (c["reason"] or "") for c in as_user)
+
+
+@pytest.mark.parametrize("script", ["exec sleep 600", "sleep 600; echo late"])
+def test_a_hanging_tool_is_killed_and_the_check_says_so(tmp_path, monkeypatch, script):
+    """A real lsblk stand-in that never answers: the check is unknown, the run goes on.
+
+    The second form keeps a grandchild (sleep) holding the output pipe after the shell
+    is killed; the whole process group must go.
+    """
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake = bindir / "lsblk"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+    results = {r.id: r for r in run_checks(load_policy(), LiveRunner(max_timeout=0.5))}
+    assert (results["disk_encryption"].status, results["disk_encryption"].reason) == (
+        "unknown", "lsblk timed out")
+    assert results["removable_media"].reason == "lsblk timed out"
+    assert results["os_supported"].status in ("pass", "fail")  # the other checks still ran
+    leftover = [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "600"]
+                and p.ppid() in (1, os.getpid())]
+    assert leftover == []
