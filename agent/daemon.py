@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -44,21 +45,16 @@ from agent.watch import (
     walk,
 )
 from agent.watch.roots import agent_dirs, cloud_of, disjoint, root_of
+from agent.watch.scanner import FIRST_LOOK_BYTES, InProcess, ScannerPool
 
 log = logging.getLogger("phiwatch.daemon")
 
 CRAWL_STATE = "crawl.json"
-FIRST_LOOK_BYTES = 1 << 20  # text read by the first look at a big changed file
+SCANNER_IDLE_SECONDS = 120.0  # a classifier child with no work for this long exits
 MOUNT_POLL_SECONDS = 2
 DEFAULTS = {"checkin_interval_seconds": 600, "posture_interval_seconds": 3600,
             "rescan_interval_seconds": 86400, "crawl_bytes_per_second": 20_000_000,
             "report_paths": "hashed"}
-
-
-def _classifier() -> tuple[Callable[..., Any], Callable[[Path], Any] | None]:
-    from agent import classifier
-
-    return classifier.classify_file, getattr(classifier, "Cache", None)
 
 
 class Daemon:
@@ -76,7 +72,8 @@ class Daemon:
                  mount_table: Callable[[], dict[str, Volume]] | None = None,
                  is_removable: Callable[[Volume], bool] | None = None,
                  classify: Callable[..., Any] | None = None,
-                 gather: float = 0.5, hold: float = 10.0) -> None:
+                 gather: float = 0.3, hold: float = 10.0,
+                 scanner_idle: float = SCANNER_IDLE_SECONDS) -> None:
         self.config = config
         self.reporter = self._make_reporter(config) if reporter == "auto" else reporter
         self.policy = {**DEFAULTS, **(policy if policy is not None else self._load_policy())}
@@ -95,14 +92,15 @@ class Daemon:
         self.watcher = Watcher(self.filt, self.debouncer, self._gone, self._folder)
         self.budget = ByteBudget(float(self.policy["crawl_bytes_per_second"]),
                                  stop=self.stop_event)
-        self._classify, cache_cls = _classifier()
         if classify is not None:
-            self._classify = classify
-        # One verdict cache, shared with `phiwatch scan` (it is thread-safe): rescans and
-        # re-saved files with unchanged content cost a stat, not a read.
-        self.cache = cache_cls(paths.cache_dir() / "scan.sqlite") if cache_cls else None
+            from agent.classifier import Cache
+
+            self.scanner: ScannerPool | InProcess = InProcess(
+                classify, Cache(paths.cache_dir() / "scan.sqlite"))
+        else:
+            self.scanner = ScannerPool(idle_timeout=scanner_idle)
         self.crawler = Crawler(paths.state_dir() / CRAWL_STATE, self.filt, self._crawl_one,
-                               self.budget, self.stop_event, cost=self._crawl_cost)
+                               self.budget, self.stop_event)
         self.mounts = MountMonitor(self._mounted, self._unmounted,
                                    **({"table": mount_table} if mount_table else {}),
                                    is_removable=is_removable)
@@ -137,15 +135,6 @@ class Daemon:
         from agent.policy import load_policy
 
         return dict(load_policy())
-
-    def _crawl_cost(self, path: str, size: int) -> int:
-        """Bytes the crawl will read for ``path``: none when the cache already knows it."""
-        if self.cache is None:
-            return size
-        try:
-            return 0 if self.cache.get(Path(path), os.stat(path)) is not None else size
-        except OSError:
-            return 0
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -207,9 +196,8 @@ class Daemon:
         log.info("agent stopped")
 
     def close(self) -> None:
+        self.scanner.close()
         self.store.close()
-        if self.cache is not None:
-            self.cache.close()
         if self.reporter is not None and hasattr(self.reporter, "close"):
             self.reporter.close()
 
@@ -236,17 +224,13 @@ class Daemon:
 
     # -- classification ------------------------------------------------------------------
     def _warm_up(self) -> None:
-        """Build the classifier's engines now, not on the first PHI file: the first
-        classification compiles every rule (seconds), which would otherwise delay the
-        first warning by as much."""
-        probe = paths.cache_dir() / "warmup.txt"
+        """Start the quick lane and build its engines now, not on the first PHI file:
+        the first classification compiles every rule (seconds), which would otherwise
+        delay the first warning by as much."""
         try:
-            probe.write_text("phiwatch warm-up: nothing to find here.\n")
-            self._classify(str(probe), cache=None)
+            self.scanner.warm("quick")
         except Exception as e:
             log.info("classifier warm-up failed: %s", type(e).__name__)
-        finally:
-            probe.unlink(missing_ok=True)
 
     def _work(self) -> None:
         self._warm_up()
@@ -273,38 +257,44 @@ class Daemon:
                     with self._busy_lock:
                         self._busy -= 1
 
-    def _crawl_one(self, path: str) -> None:
-        self.process(path, alert=True)
+    def _crawl_one(self, path: str) -> int:
+        return self.process_read(path)
 
     def process(self, path: str, *, alert: bool = True, quick: bool = False) -> str:
         """Classify one file and update the findings; returns what changed.
 
-        ``quick``: a file bigger than FIRST_LOOK_BYTES gets a first look at its first
-        FIRST_LOOK_BYTES of text (a 10 MB table takes seconds to classify in full, a
-        first look a fraction of one), so the warning is not held up by the full pass;
-        the full pass follows on the ``deep`` queue and corrects the counts (and warns
-        then, if only the full pass finds something)."""
+        ``quick`` (a file that just changed): it goes to the quick lane, and a file
+        bigger than FIRST_LOOK_BYTES gets a first look at its first FIRST_LOOK_BYTES of
+        text only (a 10 MB table takes seconds to classify in full, a first look a
+        fraction of one), so the warning is not held up by the full pass; the full pass
+        follows on the ``deep`` queue and corrects the counts (and warns then, if only
+        the full pass finds something)."""
+        change, _read = self._process(path, alert=alert, quick=quick)
+        return change
+
+    def process_read(self, path: str) -> int:
+        """The crawl's entry: full pass; returns the bytes read (0 on a cache hit)."""
+        return self._process(path, alert=True, quick=False)[1]
+
+    def _process(self, path: str, *, alert: bool, quick: bool) -> tuple[str, int]:
         try:
-            size = os.stat(path).st_size
+            st = os.stat(path)
         except OSError:
-            return "none"
-        if not os.path.isfile(path):
-            return "none"
-        first_look = quick and size > FIRST_LOOK_BYTES
+            return "none", 0
+        if not stat.S_ISREG(st.st_mode):
+            return "none", 0
+        first_look = quick and st.st_size > FIRST_LOOK_BYTES
         try:
-            if first_look:
-                # No cache: a partial verdict must never answer for the whole file.
-                result = self._classify(path, cache=None, limits=_first_look_limits())
-            else:
-                result = self._classify(path, cache=self.cache)
+            result, read = self.scanner.classify(path, first_look=first_look,
+                                                 lane="quick" if quick else "deep")
         except Exception as e:  # the classifier should return `error`; never crash on it
             log.error("could not classify %s: %s", path, type(e).__name__)
-            return "none"
+            return "none", 0
         if first_look:
             if not self.deep.put(path):
                 self._ready(path)
             if result.classification not in ("phi", "pii"):
-                return "none"
+                return "none", read
         volume = self.volume_info(path)
         change = self.store.record(result, volume)
         if change in ("opened", "escalated") and alert:
@@ -315,10 +305,12 @@ class Daemon:
                 encrypted=volume.get("encrypted")))
         elif change == "cleaned":
             log.info("finding resolved (cleaned): %s", path)
+        elif result.classification == "error":
+            log.info("could not read %s: %s", path, result.reason)
         with self._processed_cond:
             self.processed += 1
             self._processed_cond.notify_all()
-        return change
+        return change, read
 
     def volume_info(self, path: str) -> dict:
         root = root_of(path, self.roots)
@@ -371,6 +363,7 @@ class Daemon:
     # -- removable volumes ---------------------------------------------------------------
     def _housekeeping(self) -> None:
         self.mounts.poll()
+        self.scanner.reap()  # idle classifier children exit: the agent stays small
 
     def _mounted(self, vol: Volume) -> None:
         root = Root(Path(vol.mount), kind="removable", removable=True)
@@ -489,12 +482,6 @@ class Daemon:
         self.notifier.start()
         self.notifier.stop()  # shows what the scan gathered
         return 0 if self.checkin() else 3
-
-
-def _first_look_limits() -> Any:
-    from agent.classifier.limits import Limits
-
-    return Limits(max_text_bytes=FIRST_LOOK_BYTES)
 
 
 def _default_excludes() -> tuple[str, ...]:

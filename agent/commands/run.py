@@ -19,9 +19,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="watch and scan PATH instead of the configured roots (repeatable)")
     parser.add_argument("--verbose", "-v", action="store_true",
                         help="also log to stderr")
+    # Internal: the classifier child of a running agent (agent/watch/scanner.py).
+    parser.add_argument("--scan-worker", action="store_true", help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.scan_worker:
+        from agent.watch.scanner import serve
+
+        return serve()
+
     from agent import logs
     from agent.config import ConfigError, load_config
 

@@ -69,15 +69,14 @@ def _walk(root: str, folder: str, filt: PathFilter,
 class Crawler:
     """Crawls roots in the background; progress and checkpoints live in ``state_file``.
 
-    ``handle(path)`` classifies one file (the daemon's pipeline). The byte budget is
-    charged before each file by ``cost(path, size)``: its size, or 0 when the
-    classifier's cache will answer without reading it.
+    ``handle(path)`` classifies one file (the daemon's pipeline) and returns the bytes
+    it read (0 when the classifier's cache answered; None: assume the file's size). The
+    byte budget is charged with that after each file, which keeps the average rate.
     """
 
-    def __init__(self, state_file: Path, filt: PathFilter, handle: Callable[[str], None],
-                 budget: ByteBudget, stop: threading.Event,
-                 cost: Callable[[str, int], int] | None = None) -> None:
-        self.cost = cost or (lambda _path, size: size)
+    def __init__(self, state_file: Path, filt: PathFilter,
+                 handle: Callable[[str], int | None], budget: ByteBudget,
+                 stop: threading.Event) -> None:
         self.state_file = state_file
         self.filt = filt
         self.handle = handle
@@ -136,13 +135,18 @@ class Crawler:
             log.info("crawl: starting %s", root.key)
         last_save = time.monotonic()
         for path, size in walk(root.key, self.filt, after):
-            if not self.budget.consume(self.cost(path, size)):
-                self.save()
-                return False
+            read: int | None = size
             try:
-                self.handle(path)
+                read = self.handle(path)
             except Exception:
                 log.exception("crawl: handler failed")
+            if not self.budget.consume(size if read is None else read):
+                with self._lock:
+                    st["after"] = path
+                    st["files"] += 1
+                    st["bytes"] += size
+                self.save()
+                return False
             with self._lock:
                 st["after"] = path
                 st["files"] += 1

@@ -86,8 +86,8 @@ def test_cache_hits_cost_no_budget(tmp_path):
     root.mkdir()
     (root / "f").write_bytes(b"x" * 1000)
     budget = ByteBudget(10)
-    c = Crawler(tmp_path / "c.json", PathFilter(), lambda p: None, budget, threading.Event(),
-                cost=lambda path, size: 0)
+    # The handler says the cache answered: nothing was read.
+    c = Crawler(tmp_path / "c.json", PathFilter(), lambda p: 0, budget, threading.Event())
     assert c.crawl(Root(root)) and budget.waited == 0
 
 
