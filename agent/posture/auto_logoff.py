@@ -88,6 +88,12 @@ def parse_logind(texts: list[str]) -> dict[str, str]:
     return out
 
 
+def parse_systemd_version(text: str) -> int | None:
+    """``systemctl --version`` first line: "systemd 252 (252.22-1~deb12u1)"."""
+    m = re.match(r"systemd (\d+)", text.strip())
+    return int(m.group(1)) if m else None
+
+
 def parse_tmout(text: str) -> int | None:
     m = re.search(r"^\s*(?:(?:readonly|export|declare\s+-\w+)\s+)*TMOUT=(\d+)", text, re.M)
     return int(m.group(1)) if m else None
@@ -109,6 +115,12 @@ def probe_linux(run: Runner) -> dict[str, Any]:
             raise ProbeUnknown(f"cannot read {path}")
     settings = parse_logind(texts)
     stop = parse_timespan(settings.get("StopIdleSessionSec", "infinity"))
+    note = None
+    if stop is not None:
+        # StopIdleSessionSec= exists since systemd 252; older logind ignores it.
+        version = parse_systemd_version(run.run(["systemctl", "--version"]).stdout)
+        if version is None or version < 252:
+            stop, note = None, "StopIdleSessionSec set but needs systemd >= 252"
     tmout = None
     shell_files = list(SHELL_FILES) + [f"/etc/profile.d/{n}" for n in run.listdir("/etc/profile.d") or []
                                        if n.endswith(".sh")]
@@ -119,6 +131,8 @@ def probe_linux(run: Runner) -> dict[str, Any]:
     facts = {"logoff_seconds": stop, "mechanism": "logind StopIdleSessionSec",
              "idle_action": settings.get("IdleAction", "ignore"), "shell_tmout_seconds": tmout,
              "files": paths}
+    if note:
+        facts["note"] = note
     gnome = _gnome_power_logout(run)
     if gnome and (stop is None or gnome < stop):
         facts.update(logoff_seconds=gnome, mechanism="GNOME power: log out when inactive")

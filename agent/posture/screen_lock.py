@@ -84,8 +84,11 @@ def parse_gnome(values: dict[str, str], writable: dict[str, str] | None = None) 
     grace = _int(values.get("org.gnome.desktop.screensaver lock-delay", "0")) or 0
     disabled = values.get("org.gnome.desktop.lockdown disable-lock-screen") == "true"
     managed = any(v.strip() == "false" for v in (writable or {}).values())
-    return _facts(lock_enabled == "true" and not disabled, idle, grace, desktop="gnome",
-                  source="gsettings", managed=managed, lock_screen_disabled=disabled)
+    facts = _facts(lock_enabled == "true" and not disabled, idle, grace, desktop="gnome",
+                   source="gsettings", managed=managed, lock_screen_disabled=disabled)
+    if disabled and lock_enabled == "true":
+        facts["off_reason"] = "lock screen disabled (org.gnome.desktop.lockdown)"
+    return facts
 
 
 def parse_kde(autolock: str, timeout_minutes: str, grace: str, lock_on_resume: str = "true"

@@ -89,6 +89,7 @@ def test_gsettings_pass_and_fail_values():
     assert parse_gnome(never)["lock_after_seconds"] is None
     disabled = dict(good, **{"org.gnome.desktop.lockdown disable-lock-screen": "true"})
     assert parse_gnome(disabled)["enabled"] is False
+    assert parse_gnome(disabled)["off_reason"] == "lock screen disabled (org.gnome.desktop.lockdown)"
     with pytest.raises(ProbeUnknown):
         parse_gnome({})
 
@@ -306,3 +307,10 @@ def test_socketfilterfw_multi_line_real_output():
             "Automatically allow downloaded signed software ENABLED.\nStealth mode enabled\n"
             "Log mode is on \nLog Option is throttled \n")
     assert parse_socketfilterfw(text) == 2
+
+
+def test_systemd_version():
+    from agent.posture.auto_logoff import parse_systemd_version
+
+    assert parse_systemd_version("systemd 252 (252.22-1~deb12u1)\n+PAM +AUDIT") == 252
+    assert parse_systemd_version("") is None

@@ -198,3 +198,14 @@ def test_kolide_lsblk_closed_luks_containers_do_not_make_a_plain_root_pass():
     assert (disk.status, disk.observed) == ("fail", "/ (/dev/sda3): not encrypted")
     assert [(x["mount"], x["status"]) for x in disk.details["volumes"]] == [
         ("/boot/efi", "not_applicable"), ("/", "fail")]
+
+
+def test_stop_idle_session_on_old_systemd_is_not_a_logoff():
+    runner = replay("linux-luks-on-lvm-home-plain")
+    runner.data["commands"]["systemctl --version"]["stdout"] = "systemd 249 (249.11-0ubuntu3)\n"
+    from agent.policy import load_policy
+    from agent.posture import CHECKS, run_check
+
+    r = run_check(CHECKS["auto_logoff"], load_policy(), runner, {})
+    assert r.status == "fail"
+    assert r.details["note"] == "StopIdleSessionSec set but needs systemd >= 252"
