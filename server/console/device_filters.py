@@ -18,8 +18,9 @@ OSES = [("linux", "Linux"), ("darwin", "macOS"), ("windows", "Windows")]
 SEEN = [("1d", "in the last day"), ("7d", "in the last 7 days"), ("30d", "in the last 30 days"),
         ("silent", "silent (past the policy's limit)"), ("never", "never")]
 # sort key -> ORDER BY; id breaks ties so pages never repeat or skip a row. Never-seen
-# devices go last on both databases (PostgreSQL puts NULL first in DESC by default).
-_SEEN_DESC = F("last_seen").desc(nulls_last=True)
+# devices come first on both databases (they are the first to chase), which is also
+# PostgreSQL's own DESC order, so the device_seen_desc index serves the default page.
+_SEEN_DESC = F("last_seen").desc(nulls_first=True)
 SORTS = {
     "last_seen": [_SEEN_DESC, "-id"],
     "hostname": ["hostname", "id"],
@@ -84,7 +85,7 @@ class DeviceQuery:
         if self.failing:
             kind = BY_ID[self.failing]["kind"]
             if kind == "posture":
-                qs = qs.filter(**{f"posture__{self.failing}__status": "fail"})
+                qs = qs.filter(**{f"ps_{self.failing}": "fail"})
             elif kind == "phi":
                 qs = qs.filter(phi_present=True)
             else:

@@ -35,7 +35,8 @@ def control_counts(now: datetime | None = None) -> dict[str, Any]:
     aggs: dict[str, Any] = {"total": Count("pk")}
     for cid in POSTURE_IDS:
         for status in ("pass", "fail", "not_applicable"):
-            aggs[f"{cid}__{status}"] = Count("pk", filter=Q(**{f"posture__{cid}__status": status}))
+            # ps_<check>: the database-generated status column (devices.models).
+            aggs[f"{cid}__{status}"] = Count("pk", filter=Q(**{f"ps_{cid}": status}))
     aggs["phi"] = Count("pk", filter=Q(phi_present=True))
     aggs["recent"] = Count("pk", filter=Q(last_seen__gte=cutoff))
     row = active_devices().aggregate(**aggs)

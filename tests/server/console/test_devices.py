@@ -39,9 +39,9 @@ def test_filters(fleet, officer, query, expected):
 
 
 def test_sorts(fleet, officer):
-    # Newest first (phi was seeded after ok), never-seen last on both databases.
+    # Never-seen first on both databases, then newest first (phi was seeded after ok).
     assert hostnames(officer.get("/console/devices/").content) == [
-        "lap-phi-02", "lap-ok-01", "lap-silent-03", "lap-lost-04", "lap-new-05"]
+        "lap-new-05", "lap-phi-02", "lap-ok-01", "lap-silent-03", "lap-lost-04"]
     assert hostnames(officer.get("/console/devices/?sort=violations").content)[:2] == [
         "lap-phi-02", "lap-silent-03"]
     assert hostnames(officer.get("/console/devices/?sort=phi").content)[0] == "lap-phi-02"
@@ -116,3 +116,17 @@ def test_viewing_findings_is_audited(fleet, officer):
 
 def test_unknown_device_is_404(fleet, officer):
     assert officer.get("/console/devices/00000000-0000-0000-0000-000000000000/").status_code == 404
+
+
+def test_device_page_links_to_lifecycle_when_installed(fleet, officer):
+    from django.urls import NoReverseMatch, reverse
+
+    d = fleet["lost"]
+    body = officer.get(f"/console/devices/{d.pk}/").content
+    assert b'id="lifecycle-state">Lost' in body
+    try:
+        url = reverse("lifecycle:device", args=[d.pk])
+    except NoReverseMatch:  # the lifecycle app is optional
+        assert b'id="lifecycle-link"' not in body
+    else:
+        assert f'href="{url}" id="lifecycle-link"'.encode() in body
