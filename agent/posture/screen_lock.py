@@ -189,6 +189,8 @@ def probe_darwin(run: Runner) -> dict[str, Any]:
         # The keybag value exists only in the console user's context; root reads
         # nothing (osquery#6451, Fleet#6282). The agent is a per-user LaunchAgent.
         raise ProbeUnknown("run as the console user: root cannot read the screen lock")
+    # Since 10.13 the user's own lock settings live in the keybag, not in this domain
+    # (mathiasbynens/dotfiles#922), so an askForPassword found here was forced by a profile.
     managed = darwin.defaults(run, "com.apple.screensaver", SCREENSAVER_KEYS)
     result = run.run(["sysadminctl", "-screenLock", "status"])
     keybag_enabled, keybag_grace = parse_sysadminctl(result.stdout + result.stderr)
