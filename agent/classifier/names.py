@@ -26,13 +26,23 @@ _PATIENT_TRIGGER = re.compile(
     r"(?i)(?:patient|pt|name|client|caller|member|subscriber|insured|guarantor|beneficiary|resident|"
     r"re|dear|mr|mrs|ms|miss|mx|this is|my name is|transmission for|opened by|attendees?|"
     r"next of kin|nok|guardian|mother|father|spouse|wife|husband|son|daughter|emergency contact|"
-    r"decedent|deceased|employee|from|to|cc)\s?[:.=,#\"'-]{0,3}\s{0,3}$"
+    r"decedent|deceased|employee|from|to|cc|"
+    # other languages seen in exports and notes: es, fr, de, it, pt, nl
+    r"paciente|nombre|apellidos?|sr|sra|srta|don|doña|nom|prénom|prenom|mme|mlle|"
+    r"patientin|herr|frau|vorname|nachname|paziente|cognome|sig|utente|naam|dhr|mevr)"
+    r"\s?[:.=,#\"'-]{0,3}\s{0,3}$"
 )
 _PROVIDER_TRIGGER = re.compile(
     r"(?i)(?:dr|doctor|provider|physician|prescriber|attending|referring|rendering|surgeon|"
     r"signed by|electronically signed by|seen by|np|rn|pa|clinician)\s?[:.=,#-]{0,3}\s{0,3}$"
 )
 _PROVIDER_SUFFIX = re.compile(r"^,?\s?(?:MD|M\.D\.|DO|D\.O\.|RN|NP|PA-C|PA|DNP|PhD|DDS|FNP)\b")
+_HONORIFIC = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sr|Sra|Mme|Herr|Frau)\.?\s{1,2})$")
+_DOCTOR = re.compile(r"\bDr\.?\s{1,2}$")
+# Names used as examples in docs, forms and code, not people.
+_PLACEHOLDER_NAMES = frozenset({("john", "doe"), ("jane", "doe"), ("richard", "roe"), ("joe", "bloggs"),
+                                ("max", "mustermann"), ("erika", "mustermann"), ("john", "public"),
+                                ("jan", "jansen"), ("mario", "rossi"), ("juan", "perez")})
 _STOP = frozenset(
     "unknown none not yes no male female test sample patient name first last full given family "
     "the and or of for to in on at by with from date dob mrn ssn id number phone address type "
@@ -94,6 +104,12 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
         sh2 = _shape(w2)
         g = gap.strip()
         if not sh2 or w2.lower() in _STOP or len(gap) > 3 or g not in ("", ",", "^"):
+            # "Mr. Garcia is a 67-year-old...": an honorific and one known surname
+            if sh1 == "title" and w1.lower() in last and _HONORIFIC.search(text[max(0, s1 - 8):s1]):
+                bs = base + len(text[:s1].encode("utf-8"))
+                out.append(NameHit(bs, bs + len(w1.encode("utf-8")), 0.7,
+                                   "provider" if _DOCTOR.search(text[max(0, s1 - 8):s1]) else "patient"))
+                used_until = e1
             i += 1
             continue
         a, b = w1.lower(), w2.lower()
@@ -102,6 +118,9 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
         else:
             given, family = a, b
         fn, ln = given in first, family in last
+        if (given, family) in _PLACEHOLDER_NAMES:
+            i += 1
+            continue
         before = text[max(0, s1 - 32):s1]
         trig_patient = bool(_PATIENT_TRIGGER.search(before))
         trig_provider = bool(_PROVIDER_TRIGGER.search(before)) or bool(

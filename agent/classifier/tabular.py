@@ -258,8 +258,12 @@ def _batch(engine: Engine, batch: list[list[str]], start: int, typed_id, typed_h
     text_h: set[int] = set()
     if text_cols:
         text = [cols[c] for c in text_cols]
-        lines = [" ; ".join(v for v in cells if v).replace("\n", " ") for cells in zip(*text, strict=True)]
-        block = "\n".join(lines).encode("utf-8", "replace")
+        # one line per row (newlines inside cells flattened so rows stay lines)
+        block = "\n".join(map(" ; ".join, zip(*text, strict=True))) if len(text) > 1 else "\n".join(text[0])
+        if "\r" in block or block.count("\n") != n - 1:
+            block = "\n".join(" ; ".join(cells).replace("\n", " ").replace("\r", " ")
+                              for cells in zip(*text, strict=True))
+        block = block.encode("utf-8", "replace")
         sub = Evidence()
         ids, hs = _text_rows(engine, block, sub)
         ev.identifiers.update(sub.identifiers)

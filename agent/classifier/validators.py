@@ -235,7 +235,8 @@ def date(s: str) -> bool:
 
 def parse_date(s: str) -> tuple[int, int, int] | None:
     t = s.strip().rstrip(".,")
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", t) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", t)
+    t = re.sub(r"(?i)(\d)(?:st|nd|rd|th)\b", r"\1", t)
+    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", t) or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", t)
     if m:
         y, mo, d = (int(x) for x in m.groups())
     else:
@@ -247,9 +248,11 @@ def parse_date(s: str) -> tuple[int, int, int] | None:
             if y < 100:
                 y += 1900 if y > 30 else 2000
         else:
-            m = re.fullmatch(r"(?i)(\d{1,2})\s+([a-z]{3})[a-z]*\.?,?\s+(\d{4})", t)
+            m = re.fullmatch(r"(?i)(\d{1,2})[\s-]+([a-z]{3})[a-z]*\.?,?[\s-]+(\d{2,4})", t)
             if m:
                 d, mon, y = int(m.group(1)), m.group(2).lower(), int(m.group(3))
+                if y < 100:
+                    y += 1900 if y > 30 else 2000
             else:
                 m = re.fullmatch(r"(?i)([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})", t)
                 if not m:
