@@ -1,27 +1,15 @@
-"""The few policy values the console reads (rules/policy.yaml plus the server's overrides)."""
+"""The few policy values the console reads, from the server's effective policy
+(rules/policy.yaml plus overrides; cached per process by server.policy.effective)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
-
-import yaml
-
-from server.home import rules_dir
-
-
-@lru_cache(maxsize=1)
-def _defaults() -> dict[str, Any]:
-    return yaml.safe_load((rules_dir() / "policy.yaml").read_text(encoding="utf-8")) or {}
 
 
 def value(key: str, default: Any = None) -> Any:
-    from server.policy.models import PolicyRevision
+    from server.policy.effective import effective
 
-    latest = PolicyRevision.objects.order_by("-id").values_list("overrides", flat=True).first()
-    if latest and key in latest:
-        return latest[key]
-    return _defaults().get(key, default)
+    return effective()[0].get(key, default)
 
 
 def silent_after_seconds() -> int:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-DB = "phiwatch_bench"
+DB = "phiwatch_bench_console"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 CHECKS = ["disk_encryption", "screen_lock", "auto_logoff", "removable_media", "firewall",
