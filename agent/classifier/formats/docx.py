@@ -37,7 +37,9 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
             where = "body" if where == "document" else re.sub(r"\d+$", "", where)
             part = Source(name=name, size=zf.getinfo(name).file_size, opener=_opener(zf, name))
             root = xmlfmt.parse(part, budget, "docx")
-            if root is not None:
+            if root is None:  # over max_parse_bytes: read it as text, tags blanked
+                yield from xmlfmt.stripped_blocks(part, budget, where)
+            else:
                 yield from _word(root, where, budget)
 
 
@@ -49,14 +51,15 @@ def pptx_units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
         for kind, number, name in sorted(parts, key=lambda p: (p[1], p[0])):
             budget.check_time()
             part = Source(name=name, size=zf.getinfo(name).file_size, opener=_opener(zf, name))
+            label = "slide" if kind.startswith("slides") else "notes of slide"
             root = xmlfmt.parse(part, budget, "pptx")
             if root is None:
+                yield from xmlfmt.stripped_blocks(part, budget, f"{label} {number}")
                 continue
             paras = [_text(p) for p in root.iter() if xmlfmt.local(p.tag) == "p"]
             text = "\n".join(t for t in paras if t)
             if text:
                 budget.add_text(len(text))
-                label = "slide" if kind.startswith("slides") else "notes of slide"
                 yield TextBlock(text + "\n", where=f"{label} {number}")
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
+from agent.classifier.formats import textcodec
 from agent.classifier.formats.delimited import _is_header
+from agent.classifier.formats.source import Source
+from agent.classifier.limits import Budget
 from agent.classifier.units import Table, TextBlock, Unit
 
 _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "pre"}
@@ -78,3 +81,19 @@ def units(html: str, where: str) -> Iterator[Unit]:
     text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
     if text:
         yield TextBlock(text + "\n", where=where)
+
+
+def file_units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    """An .html file (a saved report, an exported table); big ones are scanned as text."""
+    limits = budget.limits
+    with src.open() as f:
+        raw = f.read(limits.max_parse_bytes + 1)
+    if len(raw) > limits.max_parse_bytes:
+        from agent.classifier.formats import text
+
+        yield from text.units(src, budget)
+        return
+    encoding = textcodec.detect(raw[:8192]) or "latin-1"
+    html = raw.decode(encoding, errors="replace")
+    budget.add_text(len(html))
+    yield from units(html, "")

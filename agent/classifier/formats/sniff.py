@@ -181,11 +181,15 @@ def _top_level_key(text: str, key: str) -> bool:
 
 
 def _xml_kind(text: str) -> str | None:
+    if text[:15].lower().startswith("<!doctype html"):
+        return "html"
     body = text[_XML_SKIP.match(text).end() :]
     m = _XML_ROOT.match(body)
     if not m:
         return None
     root = m.group(2)
+    if root.lower() == "html" and not m.group(1):
+        return "html"
     opening = body[: body.find(">") + 1 if ">" in body else 2048]
     if root == "ClinicalDocument" and "urn:hl7-org:v3" in opening:
         return "ccda-xml"

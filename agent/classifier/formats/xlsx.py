@@ -18,14 +18,21 @@ import openpyxl
 from agent.classifier.formats import archive
 from agent.classifier.formats.delimited import _is_header
 from agent.classifier.formats.source import Source
-from agent.classifier.limits import Budget
+from agent.classifier.limits import Budget, _size
 from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
 
 TITLE_ROWS = 5
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
-    archive.open_zip(src, budget, "xlsx").close()  # size and ratio checks only
+    with archive.open_zip(src, budget, "xlsx") as zf:  # size and ratio checks
+        # openpyxl holds every shared string in memory, even in read-only mode.
+        strings = sum(
+            i.file_size for i in zf.infolist() if i.filename.endswith("sharedStrings.xml")
+        )
+    cap = budget.limits.max_member_in_memory
+    if strings > cap:
+        raise ExtractionError(f"xlsx shared strings over {_size(cap)}")
     target = src.seekable(budget)
     # A file object, not a path: openpyxl refuses paths whose extension is not .xlsx.
     fh = open(target, "rb") if isinstance(target, Path) else target

@@ -13,16 +13,18 @@ Generic XML becomes units like JSON does: repeated flat elements (<patient><name
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
+from agent.classifier.formats import textcodec
 from agent.classifier.formats.jsonfmt import Malformed, TextBuffer, text_then_raise
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import Budget
-from agent.classifier.units import ExtractionError, Table, Unit
+from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
 
 
 def parse(src: Source, budget: Budget, kind: str = "xml") -> Element | None:
@@ -59,6 +61,21 @@ def parse(src: Source, budget: Budget, kind: str = "xml") -> Element | None:
     if root is None:
         raise Malformed(f"corrupt {kind}: no root element")
     return root
+
+
+_TAG = re.compile(r"<[^>]{0,4096}>")
+
+
+def stripped_blocks(src: Source, budget: Budget, where: str = "") -> Iterator[TextBlock]:
+    """An XML part too big to parse, as text blocks with the tags blanked out."""
+    from agent.classifier.formats import text
+
+    encoding = textcodec.detect(src.head()) or "utf-8"
+    with src.open() as f:
+        for block in text.blocks(f, encoding, budget, where):
+            block.text = _TAG.sub(" ", block.text)
+            block.overlap = 0  # blanking changed lengths; the overlap is no longer exact
+            yield block
 
 
 def local(tag: str) -> str:

@@ -326,3 +326,38 @@ def test_zip_of_csv_named_without_extension(tmp_path):
         zf.writestr("data", csv_bytes())
     ((name, m),) = drain(p).members
     assert (name, m.format) == ("data", "csv")
+
+
+def test_html_report_tables(tmp_path):
+    p = tmp_path / "report.dat"
+    p.write_text(
+        "<!DOCTYPE html><html><head><style>td{}</style><script>var x=1;</script></head><body>"
+        f"<h1>Clinic report</h1><p>Prepared for {NAME}</p><table>"
+        "<tr><th>patient_name</th><th>mrn</th></tr>"
+        f"<tr><td>{NAME}</td><td>{MRN}</td></tr></table></body></html>"
+    )
+    d = drain(p)
+    assert d.format == "html"
+    ((t, rows),) = d.tables
+    assert (t.header, rows) == (["patient_name", "mrn"], [[NAME, MRN]])
+    assert d.texts[0].text == f"Clinic report\nPrepared for {NAME}\n"
+
+
+def test_docx_part_over_the_parse_limit_is_read_as_text(tmp_path):
+    from agent.classifier.limits import Limits
+
+    d = drain(write_docx(tmp_path / "big.docx"), Limits(max_parse_bytes=100))
+    assert d.error is None and not d.tables
+    body = "".join(t.text for t in d.texts if t.where.startswith("body"))
+    assert f"Discharge letter for {NAME}." in body and "<w:" not in body
+
+
+def test_xlsx_shared_strings_over_the_memory_cap(tmp_path):
+    from agent.classifier.limits import Limits
+
+    p = write_xlsx(tmp_path / "s.xlsx", {"S": [HEADER, PATIENT_ROW]})
+    with zipfile.ZipFile(p, "a") as zf:  # openpyxl wrote inline strings; add a big table
+        zf.writestr("xl/sharedStrings.xml", "<sst>" + "<si><t>x</t></si>" * 500 + "</sst>")
+    d = drain(p, Limits(max_member_in_memory=1000))
+    assert str(d.error) == "xlsx shared strings over 1000 bytes"
+    assert drain(p).error is None
