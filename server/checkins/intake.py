@@ -69,6 +69,7 @@ def _store(device_id, data: CheckinIn, now) -> Device:
             agent_version=data.agent_version,
             findings_count=len(data.findings or []),
             findings_complete=bool(data.findings_complete and data.findings is not None),
+            posture_checked_at=data.posture.checked_at if data.posture else None,
             outbox=data.outbox.model_dump() if data.outbox else {},
         )
 
@@ -93,12 +94,15 @@ def _store(device_id, data: CheckinIn, now) -> Device:
 
         if data.posture is not None:
             checks = data.posture.checks
-            PostureSnapshot.objects.create(
-                device=device, report=report, checked_at=data.posture.checked_at,
-                checks=[c.model_dump() for c in checks],
-                failing=sum(1 for c in checks if c.status == "fail"),
-            )
-            device.posture = _posture_state(checks)
+            state = _posture_state(checks)
+            if state != device.posture:
+                # History on change only; Report.posture_checked_at covers the rest.
+                PostureSnapshot.objects.create(
+                    device=device, report=report, checked_at=data.posture.checked_at,
+                    checks=[c.model_dump() for c in checks],
+                    failing=sum(1 for c in checks if c.status == "fail"),
+                )
+            device.posture = state
             device.posture_checked_at = data.posture.checked_at
             device.posture_failing = sum(1 for c in checks if c.status == "fail")
             device.disk_encrypted = _disk_encrypted(device.posture)

@@ -14,6 +14,11 @@ class Report(models.Model):
     agent_version = models.CharField(max_length=50, blank=True, default="")
     findings_count = models.PositiveIntegerField(default=0)
     findings_complete = models.BooleanField(default=False)
+    # When the report carried posture: the agent's check time. A snapshot row is written
+    # only when a verdict changed, so this is the evidence that an unchanged posture was
+    # checked again (a fleet reporting every 10 minutes would otherwise write 14 million
+    # identical snapshots a day at 100,000 devices).
+    posture_checked_at = models.DateTimeField(null=True, blank=True)
     outbox = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -135,8 +135,13 @@ def _run_pool(url, ctx, jobs: queue.Queue, concurrency: int, fn) -> tuple[list[f
 
 
 def simulate(url: str, ca_cert: str, secret: str, devices: int, concurrency: int,
-             reports: int = 1, phi_share: float = 0.1, seed: int = 1) -> dict:
-    """Enroll ``devices`` devices, then send ``reports`` check-ins each; return figures."""
+             reports: int = 1, phi_share: float = 0.1, seed: int = 1,
+             on_phase=None) -> dict:
+    """Enroll ``devices`` devices, then send ``reports`` check-ins each; return figures.
+
+    ``on_phase(name)`` is called with "checkins" before and "done" after the check-ins
+    (the benchmark reads CPU counters there).
+    """
     ctx = ssl.create_default_context(cafile=ca_cert)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     rng = random.Random(seed)
@@ -168,7 +173,11 @@ def simulate(url: str, ca_cert: str, secret: str, devices: int, concurrency: int
         body = make_report(random.Random(hash((device_id, n))), device_id, n, has_phi)
         return conn.post("/api/v1/checkin", body, token)[0]
 
+    if on_phase:
+        on_phase("checkins")
     c_lat, c_status, c_wall = _run_pool(url, ctx, jobs, concurrency, do_checkin)
+    if on_phase:
+        on_phase("done")
     ok = c_status.get(200, 0)
     return {
         "devices": devices, "enrolled": len(enrolled), "concurrency": concurrency,

@@ -117,6 +117,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def port_tag() -> str:
+    return uuid.uuid4().hex[:8]
+
+
 def _fresh_pg_database(name: str) -> str:
     import psycopg
 
@@ -142,11 +146,16 @@ class LiveServer:
         return self.cli("secret", "create", *args).stdout.strip().splitlines()[-1]
 
 
-def start_server(home: Path, workers: int = 2, threads: int = 4) -> LiveServer:
+def start_server(home: Path, workers: int = 2, threads: int = 4,
+                 postgres: bool | None = None) -> LiveServer:
+    """Start `phiwatch-server run` on a free port. postgres=None follows PHIWATCH_TEST_DB;
+    with PostgreSQL the server gets a fresh database of its own, dropped by stop_server."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PHIWATCH_TEST_DB")}
     env["PHIWATCH_SERVER_HOME"] = str(home)
-    if os.environ.get("PHIWATCH_TEST_DB") == "postgres":
-        env["DATABASE_URL"] = _fresh_pg_database(f"phiwatch_live_{os.getpid()}")
+    if postgres is None:
+        postgres = os.environ.get("PHIWATCH_TEST_DB") == "postgres"
+    if postgres:
+        env["DATABASE_URL"] = _fresh_pg_database(f"phiwatch_live_{os.getpid()}_{port_tag()}")
     port = free_port()
     log = open(home / "server.log", "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(

@@ -221,3 +221,16 @@ def test_nan_and_deep_nesting_are_refused(agent):
     r = agent.post("/api/v1/checkin", raw)
     assert 400 <= r.status_code < 500
     assert not Report.objects.exists()
+
+
+def test_posture_history_is_written_on_change_and_every_check_is_evidenced(agent):
+    same = [check("disk_encryption", "pass"), check("screen_lock", "pass")]
+    for _ in range(3):
+        assert agent.checkin(posture=agent.posture(*same)).status_code == 200
+    agent.checkin(posture=agent.posture(check("disk_encryption", "fail"),
+                                        check("screen_lock", "pass")))
+    agent.checkin()  # no posture in this report
+    snaps = PostureSnapshot.objects.filter(device_id=agent.device_id).order_by("checked_at")
+    assert [s.failing for s in snaps] == [0, 1]
+    assert Report.objects.filter(posture_checked_at__isnull=False).count() == 4
+    assert Report.objects.filter(posture_checked_at__isnull=True).count() == 1
