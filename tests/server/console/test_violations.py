@@ -129,7 +129,9 @@ def test_queue_query_count_is_flat(fleet, officer):
     def count() -> int:
         with CaptureQueriesContext(connection) as ctx:
             assert officer.get("/console/violations/?status=all").status_code == 200
-        return len(ctx)
+        # The policy read is cached for a few seconds per process: leave it out, so the
+        # count does not depend on how long the seeding in between took.
+        return sum("policy_policyrevision" not in q["sql"] for q in ctx.captured_queries)
 
     small = count()
     for i in range(30):
