@@ -133,14 +133,17 @@ class Observed:
 
 @pytest.fixture
 def make_daemon(agent_home, notifications, tmp_path):
-    """Builds a started Daemon on temp roots with the real classifier and the real D-Bus
-    notification path; stops it (and checks its threads are gone) after the test."""
+    """Builds a started Daemon on temp roots with the real classifier (in this process,
+    so its engines are built once per session; the child-process lanes have their own
+    tests) and the real D-Bus notification path; stops it after the test."""
+    from agent.classifier import classify_file
     from agent.daemon import Daemon
 
     made: list[Daemon] = []
 
     def make(roots: list[Path], **kw) -> Daemon:
         kw.setdefault("reporter", None)
+        kw.setdefault("classify", classify_file)
         kw.setdefault("policy", {"crawl_bytes_per_second": 0})
         kw.setdefault("mount_table", lambda: {})
         kw.setdefault("gather", 0.3)
