@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from agent.classifier.formats import textcodec
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import Budget
-from agent.classifier.units import ExtractionError, Table, Unit
+from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
 
 CANDIDATES = (",", "\t", ";", "|")
 SAMPLE_LINES = 50
@@ -37,10 +37,18 @@ _HEADER_CELL = re.compile(r"[A-Za-z_][\w .#/()%?&:'-]{0,63}")
 class Dialect:
     delimiter: str
     has_header: bool
+    fields: int = 0  # the usual number of fields per row
+    preamble: int = 0  # lines before the table ("Report generated ...", a title)
+
+
+MAX_PREAMBLE = 5
 
 
 def detect(text: str) -> Dialect | None:
-    """The dialect of delimited text from its head, or None when it is not a table."""
+    """The dialect of delimited text from its head, or None when it is not a table.
+
+    Up to MAX_PREAMBLE leading lines with another field count (a report title, "exported
+    on ...") are allowed before the table starts."""
     lines = text.splitlines()
     if len(lines) > SAMPLE_LINES + 1:
         lines = lines[:SAMPLE_LINES]
@@ -49,7 +57,7 @@ def detect(text: str) -> Dialect | None:
     lines = [ln for ln in lines if ln.strip()]
     if len(lines) < 2:
         return None
-    best: tuple[float, int, str] | None = None
+    best: tuple[tuple[float, int], Dialect] | None = None
     for delim in CANDIDATES:
         if not any(delim in ln for ln in lines):
             continue
@@ -57,22 +65,27 @@ def detect(text: str) -> Dialect | None:
             rows = list(csv.reader(lines, delimiter=delim))
         except csv.Error:
             continue
-        counts = Counter(len(r) for r in rows)
-        fields, hits = counts.most_common(1)[0]
-        consistency = hits / len(rows)
-        if fields < 2 or consistency < 0.9:
-            continue
-        # Prose with one comma per line is not a table: ask for 3+ fields, or a header.
-        if fields == 2 and not _is_header(rows[0]):
-            continue
-        key = (consistency, fields, delim)
-        if best is None or key[:2] > best[:2]:
-            best = key
-    if best is None:
-        return None
-    delim = best[2]
-    rows = list(csv.reader(lines, delimiter=delim))
-    return Dialect(delim, _is_header(rows[0]) and not all(_is_header(r) for r in rows[1:]))
+        for start in range(min(MAX_PREAMBLE, len(rows) - 1) + 1):
+            body = rows[start:]
+            if len(body) < 2:
+                break
+            fields, hits = Counter(len(r) for r in body).most_common(1)[0]
+            if len(body[0]) != fields:
+                continue  # the table starts with a row of its usual width
+            consistency = hits / len(body)
+            if fields < 2 or consistency < 0.9:
+                continue
+            if start and (fields < 3 or len(body) < 3):
+                break  # after a preamble, only a clear table counts (prose has semicolons)
+            # Prose with one comma per line is not a table: ask for 3+ fields, or a header.
+            if fields == 2 and not _is_header(body[0]):
+                continue
+            header = _is_header(body[0]) and not all(_is_header(r) for r in body[1:])
+            key = (consistency, fields)
+            if best is None or key > best[0]:
+                best = (key, Dialect(delim, header, fields, start))
+            break
+    return best[1] if best else None
 
 
 def _is_header(row: list[str]) -> bool:
@@ -96,11 +109,24 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     if first is None:
         stream.close()
         return
+    line = 1
+    if dialect.preamble:
+        preamble = []
+        while first is not None and len(first) != dialect.fields and len(preamble) < MAX_PREAMBLE:
+            if any(c.strip() for c in first):
+                preamble.append(" ".join(c.strip() for c in first))
+            line = reader.line_num + 1
+            first = next(reader, None)
+        if preamble:
+            yield TextBlock("\n".join(preamble) + "\n", where="before the table", line=1)
+        if first is None:
+            stream.close()
+            return
     header = [c.strip() for c in first] if dialect.has_header else None
     yield Table(
         header=header,
         rows=_rows(reader, stream, None if header else first),
-        first_row_line=2 if header else 1,
+        first_row_line=line + 1 if header else line,
     )
 
 

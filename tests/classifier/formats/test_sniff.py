@@ -177,3 +177,19 @@ def test_truncated_json_is_scanned_as_text_with_a_reason(tmp_path):
     assert d.error.partial
     assert str(d.error).startswith("corrupt json: invalid JSON at line 1")
     assert str(d.error).endswith("; scanned as text")
+
+
+def test_csv_with_a_report_preamble(tmp_path):
+    p = tmp_path / "report.csv"
+    p.write_text(
+        "Clinic census export\nGenerated 2026-01-02 by ops\n\n"
+        + csv_bytes().decode()
+        + ",".join(PATIENT_ROW)
+        + "\n"
+    )
+    d = drain(p)
+    assert d.format == "csv"
+    (pre,) = d.texts
+    assert pre.text == "Clinic census export\nGenerated 2026-01-02 by ops\n"
+    ((t, rows),) = d.tables
+    assert (t.header, rows, t.first_row_line) == (HEADER, [PATIENT_ROW, PATIENT_ROW], 5)
