@@ -196,27 +196,71 @@ def measure_grep(target: Path) -> float:
     return dt
 
 
-def measure_presidio(target: Path, limit_mb: int) -> str:
+def measure_presidio(target: Path, limit_mb: int, python: str) -> str:
+    """Presidio's AnalyzerEngine over the corpus's text files (up to limit_mb), on one core.
+
+    Presidio's default needs spaCy's en_core_web_lg, which is downloaded from GitHub (not a
+    package registry) and cannot be had on a machine that only reaches registries; the run
+    then uses a blank spaCy English pipeline: every regex/checksum recognizer runs, NER-based
+    ones (PERSON, LOCATION) find nothing. Install: python -m venv V && V/bin/pip install
+    presidio-analyzer; pass --presidio-python V/bin/python.
+    """
     code = r"""
 import sys, time
 from pathlib import Path
 try:
+    import spacy
     from presidio_analyzer import AnalyzerEngine
-    engine = AnalyzerEngine()
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    import presidio_analyzer
+    try:
+        engine = AnalyzerEngine()
+        mode = "en_core_web_lg"
+    except Exception:
+        blank = Path(sys.argv[3])
+        spacy.blank("en").to_disk(blank)
+        conf = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": str(blank)}]}
+        engine = AnalyzerEngine(nlp_engine=NlpEngineProvider(nlp_configuration=conf).create_engine())
+        mode = "blank spaCy pipeline, no NER model"
 except Exception as e:
     print(f"unavailable: {type(e).__name__}: {str(e)[:160]}"); sys.exit(0)
-files = [f for f in Path(sys.argv[1]).rglob('*') if f.suffix in ('.txt', '.log', '.md', '.csv') and f.is_file()]
+files = sorted(f for f in Path(sys.argv[1]).rglob('*') if f.suffix in ('.txt', '.log', '.md', '.csv', '.py') and f.is_file())
 total, t = 0, time.perf_counter()
-for f in files:
+for f in files[::7]:
     text = f.read_text(errors='replace')[:200000]
     engine.analyze(text=text, language='en')
     total += len(text.encode())
     if total > int(sys.argv[2]) * 1000000: break
 dt = time.perf_counter() - t
+print(f"{total/1e6/dt:.2f} MB/s over {total/1e6:.1f} MB of text files (presidio {presidio_analyzer.__version__ if hasattr(presidio_analyzer, '__version__') else ''}, {mode})")
+"""
+    if not python:
+        return "not run (pass --presidio-python)"
+    p = subprocess.run([*_taskset(), python, "-c", code, str(target), str(limit_mb),
+                        str(target.parent / "spacy-blank-en")], capture_output=True, text=True)
+    return (p.stdout.strip() or p.stderr.strip()[-200:] or "unavailable")
+
+
+def measure_scan_text_sample(target: Path, limit_mb: int, home: Path) -> str:
+    """phiwatch on the same sample of text files Presidio reads (every 7th), in-process."""
+    code = r"""
+import sys, time
+from pathlib import Path
+from agent.classifier import classify_file
+from agent.classifier.engine import get_engine
+get_engine()
+files = sorted(f for f in Path(sys.argv[1]).rglob('*') if f.suffix in ('.txt', '.log', '.md', '.csv', '.py') and f.is_file())
+total, t = 0, time.perf_counter()
+for f in files[::7]:
+    total += classify_file(f).bytes
+    if total > int(sys.argv[2]) * 1000000: break
+dt = time.perf_counter() - t
 print(f"{total/1e6/dt:.2f} MB/s over {total/1e6:.1f} MB")
 """
-    p = subprocess.run([*_taskset(), PY, "-c", code, str(target), str(limit_mb)], capture_output=True, text=True)
-    return (p.stdout.strip() or p.stderr.strip()[-200:] or "unavailable")
+    env = {**os.environ, "PHIWATCH_HOME": str(home)}
+    p = subprocess.run([*_taskset(), PY, "-c", code, str(target), str(limit_mb)], capture_output=True,
+                       text=True, env=env, cwd=ROOT)
+    return p.stdout.strip() or p.stderr.strip()[-200:]
 
 
 def main() -> None:
@@ -224,6 +268,8 @@ def main() -> None:
     ap.add_argument("--work", default="/tmp/phiwatch-bench")
     ap.add_argument("--mixed-mb", type=int, default=520)
     ap.add_argument("--skip-big", action="store_true", help="skip the 2 GB RSS run")
+    ap.add_argument("--presidio-python", default="", help="a python with presidio-analyzer installed")
+    ap.add_argument("--only-presidio", action="store_true", help="only the Presidio comparison")
     args = ap.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -237,6 +283,10 @@ def main() -> None:
     nfiles = sum(1 for f in mixed.rglob("*") if f.is_file())
     engine = os.environ.get("PHIWATCH_ENGINE") or "auto (hyperscan)"
     rows = []
+    if args.only_presidio:
+        print(measure_presidio(mixed, 20, args.presidio_python))
+        print(measure_scan_text_sample(mixed, 20, work / "home-sample"))
+        return
     # warm the page cache for both tools alike
     measure_grep(mixed)
     t_scan, _, verdicts = measure_scan(mixed, work / "home-mixed")
@@ -251,7 +301,8 @@ def main() -> None:
         big_mb = big.stat().st_size / MB
         t_big, rss_big, v = measure_scan(big, work / "home-big")
         rows.append(("2 GB log: peak RSS", f"{big_mb:.0f} MB", f"{rss_big / 1024:.0f} MB", f"{big_mb / t_big:.1f} MB/s; {v}; target < 200 MB"))
-    rows.append(("Presidio analyzer on text files", "", measure_presidio(mixed, 20), ""))
+    rows.append(("Presidio analyzer, text-file sample", "", measure_presidio(mixed, 20, args.presidio_python), ""))
+    rows.append(("phiwatch, same text-file sample", "", measure_scan_text_sample(mixed, 20, work / "home-sample"), ""))
     print(f"\nphiwatch scan benchmark - engine {engine}, one core (taskset -c 0), python {sys.version.split()[0]}\n")
     w = [max(len(str(r[i])) for r in rows) for i in range(4)]
     for r in rows:
