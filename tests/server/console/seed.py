@@ -118,8 +118,8 @@ def seed_fleet() -> dict[str, Any]:
                          at=timezone.now(), data={"vendor": "SanDisk", "model": "Ultra",
                                                   "serial": "4C53", "mount": "/Volumes/USB",
                                                   "size": 32000000000, "encrypted": False})
-    v_phi = make_violation(phi, "phi_unencrypted", "PHI on an unencrypted disk", "critical")
-    v_enc = make_violation(phi, "disk_unencrypted", "Disk not encrypted", "high")
+    v_phi = make_violation(phi, "phi_on_unencrypted_volume", "PHI on an unencrypted disk", "critical")
+    v_enc = make_violation(phi, "disk_not_encrypted", "Disk not encrypted", "high")
     v_lock = make_violation(silent, "screen_lock", "Screen lock off", "medium", "164.310(c)")
     return {"ok": ok, "phi": phi, "silent": silent, "lost": lost, "never": never,
             "v_phi": v_phi, "v_enc": v_enc, "v_lock": v_lock}

@@ -22,10 +22,12 @@ def test_queue_orders_by_severity_and_filters(fleet, officer):
                                  "Screen lock off"]
     assert titles(officer.get("/console/violations/?severity=medium").content) == [
         "Screen lock off"]
-    assert titles(officer.get("/console/violations/?rule=disk_unencrypted").content) == [
+    assert titles(officer.get("/console/violations/?rule=disk_not_encrypted").content) == [
         "Disk not encrypted"]
     assert titles(officer.get("/console/violations/?q=silent").content) == ["Screen lock off"]
     assert officer.get("/console/violations/?status=bogus").status_code == 400
+    # The rule filter offers the rules of rules/violations.yaml by title.
+    assert b'<option value="disk_not_encrypted">System disk not encrypted</option>' in r.content
 
 
 def test_acknowledge_once_and_audited(fleet, as_role, users):
@@ -41,7 +43,7 @@ def test_acknowledge_once_and_audited(fleet, as_role, users):
     assert b"is not open (it is acknowledged)" in r.content
     entries = AuditEntry.objects.filter(action="violation.acknowledge", target=f"violation:{v.pk}")
     assert entries.count() == 1
-    assert entries.get().details == {"device": str(v.device_id), "rule": "phi_unencrypted"}
+    assert entries.get().details == {"device": str(v.device_id), "rule": "phi_on_unencrypted_volume"}
     # Live queue still lists it (acknowledged is still open work); status=open does not.
     assert "PHI on an unencrypted disk" in titles(c.get("/console/violations/").content)
     assert "PHI on an unencrypted disk" not in titles(
