@@ -192,6 +192,33 @@ class Reporter:
         except sqlite3.Error:
             return -1
 
+    def rotate_token(self) -> str | None:
+        """Trade the device token for a new one (POST /api/v1/token/rotate); the old one
+        stops working at once. Returns None on success, else the reason."""
+        enrollment = load_enrollment(self.state_dir)
+        if not enrollment:
+            return "not enrolled"
+        store = TokenStore(self.state_dir, kind=enrollment.token_store)
+        try:
+            token = store.load()
+            transport = enrollment.transport(self.config)
+        except (CredentialError, TransportError) as e:
+            return str(e)
+        try:
+            resp = transport.request("POST", "/api/v1/token/rotate", token=token)
+        except TransportError as e:
+            return str(e)
+        finally:
+            transport.close()
+        if resp.status != 200 or not resp.body or not resp.body.get("token"):
+            if resp.status == 401:
+                self.outbox.set_meta("needs_reenroll", f"token rotation refused: {resp.detail}")
+            return f"token rotation failed: HTTP {resp.status}: {resp.detail}"
+        # The old token is already dead: a failure to store the new one must be loud.
+        store.save(str(resp.body["token"]))
+        log.info("device token rotated")
+        return None
+
     def _on_success(self, resp: Response) -> None:
         body = resp.body or {}
         policy = body.get("policy")

@@ -396,3 +396,32 @@ def test_no_planted_value_leaves_over_the_wire(server, agent_home, corpus):
         assert n == sum(len(b.get("findings") or []) for b in sent)
     finally:
         relay.close()
+
+
+def test_token_rotation_keeps_reporting(server, agent_home):
+    from agent.credentials import TokenStore
+    from agent.reporter import Reporter
+
+    assert (
+        phiwatch(
+            "enroll",
+            "--server",
+            server.url,
+            "--secret",
+            server.secret(),
+            "--fingerprint",
+            server.fingerprint,
+        ).returncode
+        == 0
+    )
+    old = TokenStore().load()
+    r = Reporter()
+    assert r.rotate_token() is None
+    assert TokenStore().load() != old
+    assert agent_checkin()["sent"] == 1  # the new token works
+    # ...and the old one does not.
+    from agent.enroll import load_enrollment
+
+    t = load_enrollment().transport()
+    assert t.request("GET", "/api/v1/policy", token=old).status == 401
+    assert t.request("GET", "/api/v1/policy", token=TokenStore().load()).status == 200
