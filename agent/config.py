@@ -42,6 +42,7 @@ SETTINGS: dict[str, tuple[Any, type, str]] = {
     "ca_cert": (None, str, "path of a PEM CA file that signs the server's certificate"),
     "roots": ([], list, "folders to watch and scan"),
     "exclude": ([], list, "glob patterns to skip"),
+    "include": ([], list, "glob patterns to scan even inside an excluded folder"),
     "log_level": ("info", str, "debug, info, warning or error"),
     "proxy": ("system", str, "system (OS/environment settings), none, or a proxy URL"),
     "connect_timeout": (10.0, float, "seconds to open a connection to the server"),

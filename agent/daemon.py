@@ -159,13 +159,33 @@ class Daemon:
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
             self._threads.append(t)
-        p = self.policy
-        self.scheduler.every(int(p["posture_interval_seconds"])).seconds.do(self.posture)
-        self.scheduler.every(int(p["checkin_interval_seconds"])).seconds.do(self.checkin)
-        self.scheduler.every(int(p["rescan_interval_seconds"])).seconds.do(self.rescan)
-        self.scheduler.every(MOUNT_POLL_SECONDS).seconds.do(self._housekeeping)
+        self._schedule()
         log.info("agent started: %d roots, notifications via %s, observer %s",
                  len(self.roots), self.notifier.backend.name, self.watcher.backend)
+
+    def _schedule(self) -> None:
+        """(Re)build the jobs from the policy's intervals."""
+        p = self.policy
+        self.scheduler.clear()
+        self.scheduler.every(max(60, int(p["posture_interval_seconds"]))).seconds.do(self.posture)
+        self.scheduler.every(max(30, int(p["checkin_interval_seconds"]))).seconds.do(self.checkin)
+        self.scheduler.every(max(600, int(p["rescan_interval_seconds"]))).seconds.do(self.rescan)
+        self.scheduler.every(MOUNT_POLL_SECONDS).seconds.do(self._housekeeping)
+
+    def _reload_policy(self) -> None:
+        """The server may send a new policy at check-in: new intervals and throttle."""
+        try:
+            new = {**DEFAULTS, **dict(self.reporter.policy())}
+        except Exception:
+            return
+        keys = ("posture_interval_seconds", "checkin_interval_seconds",
+                "rescan_interval_seconds")
+        changed = any(new.get(k) != self.policy.get(k) for k in keys)
+        self.policy = new
+        self.budget.rate = float(new["crawl_bytes_per_second"])
+        if changed and self.scheduler.jobs:
+            log.info("policy changed: schedule updated")
+            self._schedule()
 
     def run_forever(self, *, posture_first: bool = True) -> None:
         """Run the schedule until :meth:`stop` (or SIGTERM via the caller)."""
@@ -458,6 +478,8 @@ class Daemon:
                 result = self.reporter.flush()
                 if result.get("error"):
                     log.warning("check-in not sent yet: %s", result["error"])
+                else:
+                    self._reload_policy()
             except Exception as e:  # the outbox keeps the report
                 log.warning("check-in not sent yet: %s", type(e).__name__)
         return True

@@ -8,6 +8,3 @@ class WatchError(Exception):
 
     Messages name paths and reasons only, never file content."""
 
-
-class QueueFull(WatchError):
-    """The bounded work queue is full; the caller falls back to a rescan of the root."""

@@ -92,9 +92,15 @@ class PathFilter:
         rel = os.path.relpath(p, os.path.abspath(root)).replace(os.sep, "/")
         if rel == "." or rel.startswith("../"):
             return False
-        if any(fnmatch.fnmatchcase(rel, g) for g in self.include):
-            return False
         parts = rel.split("/")
+        for g in self.include:
+            if fnmatch.fnmatchcase(rel, g):
+                return False
+            # An ancestor folder of what an include names must be walked to reach it.
+            gparts = g.split("/")
+            if len(gparts) > len(parts) and all(
+                    fnmatch.fnmatchcase(p, gp) for p, gp in zip(parts, gparts, strict=False)):
+                return False
         for g in self.exclude:
             n = g.count("/") + 1
             for i in range(len(parts) - n + 1):

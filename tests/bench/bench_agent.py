@@ -44,11 +44,13 @@ def log(msg: str) -> None:
 
 
 def phi_rows(corpus: Path) -> tuple[bytes, list[bytes]]:
-    """Header and rows of the corpus's PHI CSVs: real-looking patient tables to grow."""
+    """Header and rows of a corpus PHI table where every row identifies a patient (not
+    the de-identified table with one identified row), so a 1 KB prefix is PHI too."""
     manifest = [json.loads(x) for x in (corpus / "manifest.jsonl").read_text().splitlines() if x]
-    best = max((m for m in manifest if m["label"] == "phi" and m["format"] == "csv"),
-               key=lambda m: (corpus / "files" / m["path"]).stat().st_size)
-    lines = (corpus / "files" / best["path"]).read_bytes().splitlines(keepends=True)
+    tables = sorted((m for m in manifest if m["label"] == "phi" and m["format"] == "csv"
+                     and "de-identified" not in m.get("note", "")),
+                    key=lambda m: -len(m["identifiers"]))
+    lines = (corpus / "files" / tables[0]["path"]).read_bytes().splitlines(keepends=True)
     return lines[0], lines[1:]
 
 
@@ -191,21 +193,37 @@ def main() -> int:
         log(f"crawl: {result['crawl']}")
         n_found = len(received(notes))
 
-        # 2. idle RSS after the first crawl (let the last warning go out first)
-        time.sleep(3)
-        rss = proc.memory_info().rss
-        result["idle_rss_mb"] = round(rss / 2**20, 1)
+        # 2. RSS right after the first crawl (classifier children still up), then idle
+        # RSS once they have exited (SCANNER_IDLE_SECONDS without work).
+        from agent.daemon import SCANNER_IDLE_SECONDS
+
+        def tree_rss() -> tuple[float, int]:
+            kids = proc.children(recursive=True)
+            total = proc.memory_info().rss + sum(k.memory_info().rss for k in kids)
+            return round(total / 2**20, 1), len(kids)
+
+        result["rss_after_crawl_mb"], kids = tree_rss()
+        result["rss_after_crawl_children"] = kids
+        deadline = time.monotonic() + SCANNER_IDLE_SECONDS + 30
+        while proc.children() and time.monotonic() < deadline:
+            time.sleep(1)
+        result["idle_rss_mb"], result["idle_children"] = tree_rss()
         try:
             result["idle_uss_mb"] = round(proc.memory_full_info().uss / 2**20, 1)
         except psutil.Error:
             pass
-        log(f"idle RSS {result['idle_rss_mb']} MB")
+        log(f"RSS after crawl {result['rss_after_crawl_mb']} MB ({kids} children); "
+            f"idle {result['idle_rss_mb']} MB")
 
-        # 3. idle CPU
-        c0, w0 = proc.cpu_times(), time.monotonic()
+        # 3. idle CPU (the agent and any child it starts meanwhile)
+        def cpu_total() -> float:
+            t = proc.cpu_times()
+            return t.user + t.system + t.children_user + t.children_system
+
+        c0, w0 = cpu_total(), time.monotonic()
         time.sleep(args.duration)
-        c1, w1 = proc.cpu_times(), time.monotonic()
-        cpu = (c1.user + c1.system) - (c0.user + c0.system)
+        c1, w1 = cpu_total(), time.monotonic()
+        cpu = c1 - c0
         result["idle_cpu"] = {"seconds": round(w1 - w0, 1), "cpu_seconds": round(cpu, 3),
                               "percent": round(100 * cpu / (w1 - w0), 3)}
         log(f"idle CPU {result['idle_cpu']}")
@@ -235,6 +253,7 @@ def main() -> int:
                 latencies.append((size, float("inf")))
             else:
                 latencies.append((size, time.monotonic() - closed))
+        result["latency_first_file_s"] = round(latencies[0][1], 3)  # cold classifier child
         lat = [v for _, v in latencies]
         finite = [v for v in lat if v != float("inf")]
         result["latency"] = {
@@ -246,7 +265,7 @@ def main() -> int:
         }
         log(f"latency {result['latency']}")
         result["notifications_during_crawl"] = n_found
-        result["final_rss_mb"] = round(proc.memory_info().rss / 2**20, 1)
+        result["rss_active_mb"] = tree_rss()[0]
     finally:
         for p in reversed(procs):
             if p.poll() is None:

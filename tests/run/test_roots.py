@@ -75,3 +75,25 @@ def test_default_roots_home_plus_clouds_and_disjoint(tmp_path):
 def test_configured_roots_replace_home(tmp_path):
     roots = default_roots([tmp_path / "data"], home=tmp_path)
     assert roots == [Root(Path(tmp_path / "data").resolve(), kind="configured")]
+
+
+def test_config_roots_excludes_and_includes_reach_the_daemon(agent_home, tmp_path):
+    from agent.config import load_config
+    from agent.daemon import Daemon
+
+    data = tmp_path / "data"
+    data.mkdir()
+    cfg_file = agent_home / "config" / "agent.toml"
+    cfg_file.parent.mkdir(parents=True)
+    cfg_file.write_text(f'roots = ["{data}"]\nexclude = ["*.iso"]\ninclude = ["web/node_modules/ours/*"]\n')
+    d = Daemon(config=load_config(), reporter=None, policy={}, mount_table=lambda: {})
+    try:
+        assert [r.path for r in d.roots] == [data.resolve()]
+        assert d.filt.excluded(data / "disk.iso", data)
+        assert d.filt.excluded(data / "x/node_modules/a.js", data)  # defaults still apply
+        assert not d.filt.excluded(data / "web/node_modules/ours/q3.csv", data)
+        assert not d.filt.excluded(data / "web/node_modules", data)  # walked to reach it
+        assert d.filt.excluded(data / "web/node_modules/lodash/x.js", data)
+    finally:
+        d.stop()
+        d.close()
