@@ -64,3 +64,13 @@ def test_groups_hold_exactly_the_role_permissions(db):
     for role, spec in ROLES.items():
         codes = set(Group.objects.get(name=role).permissions.values_list("codename", flat=True))
         assert codes == set(spec["permissions"])
+
+
+def test_console_snapshot_records_today(fleet):
+    from server.console.models import DailyFleetStat
+
+    out = json.loads(run("console_snapshot", "--format", "json"))
+    assert out["devices"] == 4 and out["phi_devices"] == 1
+    assert out["controls"]["disk_encryption"] == {"pass": 2, "fail": 1, "applicable": 4}
+    assert out["violations"] == {"critical": 1, "high": 1, "medium": 1, "low": 0}
+    assert DailyFleetStat.objects.get().phi_devices == 1
