@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,12 +96,28 @@ def _walk(
     elif isinstance(obj, list):
         if is_records(obj):
             budget.check_time()
-            yield table(obj, path or "top level", budget, depth, kind)
+            yield table(obj, _location(path), budget, depth, kind)
         else:
             for x in obj:
                 yield from _walk(x, budget, path, buf, depth + 1, kind)
     else:
         yield from buf.add(f"{path}: {scalar(obj)}" if path else scalar(obj))
+
+
+# A key that names a field ("patients", "dx_code"). Keys can also be data (an object
+# keyed by MRN or by patient name): those never go into a location, which is shown to
+# users and sent to the server.
+_FIELD_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,39}")
+
+
+def _location(path: str) -> str:
+    if not path:
+        return "top level"
+    parts = [
+        k if _FIELD_KEY.fullmatch(k) and not any(c.isdigit() for c in k[-4:]) else "*"
+        for k in path.split(".")
+    ]
+    return ".".join(parts)
 
 
 def _join(path: str, key: str) -> str:

@@ -38,8 +38,9 @@ EXPECTED = {
 RECORD_FORMATS = {"hl7", "fhir-json", "ccda-xml", "dicom"}
 
 
-@pytest.fixture(scope="module")
-def drained(corpus):
+@pytest.fixture(scope="module", params=["corpus", "corpus_seed7"])
+def drained(request):
+    corpus = request.getfixturevalue(request.param)  # two seeds: other values, same kinds
     return {m["path"]: (m, drain(corpus.files / m["path"])) for m in corpus.manifest}
 
 

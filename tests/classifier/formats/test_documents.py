@@ -361,3 +361,19 @@ def test_xlsx_shared_strings_over_the_memory_cap(tmp_path):
     d = drain(p, Limits(max_member_in_memory=1000))
     assert str(d.error) == "xlsx shared strings over 1000 bytes"
     assert drain(p).error is None
+
+
+def test_json_keys_that_are_data_stay_out_of_locations(tmp_path):
+    p = tmp_path / "by_patient.json"
+    p.write_text(
+        json.dumps(
+            {
+                NAME: {"visits": [{"dx": "E11.9"}, {"dx": "I10"}]},
+                MRN: [{"dx": "J45.909"}, {"dx": "N18.3"}],
+            }
+        )
+    )
+    d = drain(p)
+    wheres = [t.where for t, _ in d.tables]
+    assert wheres == ["*.visits", "*"]
+    assert NAME in d.all_text() or "E11.9" in d.all_text()
