@@ -13,7 +13,8 @@ from PyInstaller.archive.readers import CArchiveReader
 from agent import __version__
 from tests.installers.helpers import ROOT, VENV_BIN, skip_if_not_implemented
 
-pytestmark = pytest.mark.slow
+# The first test builds the binary (1.5 to 3 minutes on 2 busy cores): above the 300 s default.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def run(argv: list[str], home: Path, timeout: int = 600) -> subprocess.CompletedProcess:

@@ -26,6 +26,7 @@ from tests.installers.helpers import skip_if_not_implemented
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(1800),  # may be the first to build the binary
     pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("dpkg"), reason="needs root and dpkg"),
 ]
 
