@@ -171,7 +171,10 @@ class LiveRunner(Runner):
         self.os = this_os()
         self.max_timeout = max_timeout
 
-    def run(self, argv, *, timeout=DEFAULT_TIMEOUT, key=None, env=None) -> CommandResult:
+    def run(
+        self, argv: list[str], *, timeout: float = DEFAULT_TIMEOUT, key: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> CommandResult:
         key = key or command_key(argv)
         if self.max_timeout is not None:
             timeout = min(timeout, self.max_timeout)
@@ -243,7 +246,10 @@ class RecordingRunner(Runner):
         self.env: dict[str, str | None] = {}
         self._admin: bool | None = None
 
-    def run(self, argv, *, timeout=DEFAULT_TIMEOUT, key=None, env=None) -> CommandResult:
+    def run(
+        self, argv: list[str], *, timeout: float = DEFAULT_TIMEOUT, key: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> CommandResult:
         result = self.inner.run(argv, timeout=timeout, key=key, env=env)
         self.commands[result.key] = result.to_json()
         return result
@@ -328,7 +334,10 @@ class ReplayRunner(Runner):
             raise ReplayError(f"{path}: not JSON (line {e.lineno}: {e.msg})") from e
         return cls(data, str(path))
 
-    def run(self, argv, *, timeout=DEFAULT_TIMEOUT, key=None, env=None) -> CommandResult:
+    def run(
+        self, argv: list[str], *, timeout: float = DEFAULT_TIMEOUT, key: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> CommandResult:
         key = key or command_key(argv)
         entry = self.data.get("commands", {}).get(key)
         if entry is None:
