@@ -63,7 +63,11 @@ def parse_defaults(stdout: str, keys: list[str]) -> dict[str, Any]:
 
 
 def console_user(run: Runner) -> str | None:
-    """The user at the console, or None at the login window (reference 8)."""
+    """The user at the console, or None at the login window (reference 8).
+
+    Raises ProbeUnknown when the console owner cannot be read at all."""
     result = run.run(["stat", "-f%Su", "/dev/console"])
-    user = result.stdout.strip() if result.ok else ""
+    if not result.ok:
+        raise command_failed(result, "stat")
+    user = result.stdout.strip()
     return None if user in ("", "root", "loginwindow") else user
