@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 from django.core.management import call_command
@@ -30,8 +31,10 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=env_int("PHIWATCH_WORKERS",
                                                                    (os.cpu_count() or 1) * 2))
         parser.add_argument("--threads", type=int, default=env_int("PHIWATCH_THREADS", 4))
+        parser.add_argument("--sweep-every", type=float, default=900,
+                            help="seconds between silent-device sweeps (0: none; use cron)")
 
-    def handle(self, *args, bind, workers, threads, **opts):
+    def handle(self, *args, bind, workers, threads, sweep_every, **opts):
         host, port = parse_bind(bind)
         home = data_dir()
         call_command("migrate", interactive=False, verbosity=0)
@@ -44,6 +47,11 @@ class Command(BaseCommand):
         self.stdout.write(f"fingerprint SHA256: {tls.fingerprint(cert)}")
         self.stdout.flush()
         sys.stdout.flush()
+        if sweep_every > 0:
+            # A child process, so the sweep never runs inside a request worker; it exits
+            # by itself when this process does.
+            subprocess.Popen([sys.executable, "-m", "server", "sweep", "--every",
+                              str(sweep_every)], stdout=subprocess.DEVNULL)
         ServerApp({
             "bind": f"{shown}:{port}",
             "workers": max(1, workers),
