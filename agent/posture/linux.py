@@ -158,7 +158,9 @@ def lsblk_volumes(run: Runner) -> list[dict[str, Any]]:
 
 
 def is_exempt(volume: dict[str, Any]) -> bool:
-    return volume["mount"] in EXEMPT_MOUNTS or volume.get("fstype") in EXEMPT_FSTYPES
+    # zram is compressed RAM (swap or /tmp): nothing of it reaches a disk.
+    return (volume["mount"] in EXEMPT_MOUNTS or volume.get("fstype") in EXEMPT_FSTYPES
+            or str(volume.get("device") or "").rsplit("/", 1)[-1].startswith("zram"))
 
 
 def parse_os_release(text: str) -> dict[str, str]:

@@ -314,3 +314,12 @@ def test_systemd_version():
 
     assert parse_systemd_version("systemd 252 (252.22-1~deb12u1)\n+PAM +AUDIT") == 252
     assert parse_systemd_version("") is None
+
+
+def test_zram_swap_and_boot_are_exempt_from_disk_encryption():
+    from agent.posture.linux import is_exempt
+
+    assert is_exempt({"mount": "[SWAP]", "device": "/dev/zram0", "fstype": "swap"})
+    assert is_exempt({"mount": "/boot/efi", "device": "/dev/sda1", "fstype": "vfat"})
+    assert is_exempt({"mount": "/snap/core/1", "device": "/dev/loop3", "fstype": "squashfs"})
+    assert not is_exempt({"mount": "[SWAP]", "device": "/dev/sda3", "fstype": "swap"})
