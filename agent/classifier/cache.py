@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS verdicts (
 """
 
 
+COMMIT_EVERY = 500
+
+
 class Cache:
     """Verdict cache in one SQLite file (e.g. ``agent.paths.cache_dir() / "scan.sqlite"``)."""
 
@@ -47,7 +50,10 @@ class Cache:
                 pass
         with self._db:
             self._db.execute("PRAGMA journal_mode=WAL")
+            # A lost last batch only means those files are read again next time.
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
+        self._pending = 0
 
     def get(self, path: Path, st: os.stat_result) -> FileResult | None:
         with self._lock:
@@ -63,15 +69,27 @@ class Cache:
     def put(self, path: Path, st: os.stat_result, result: FileResult) -> None:
         if result.members:
             return
-        with self._lock, self._db:
+        with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, self.rules,
                  result.classification, json.dumps(result.identifiers), json.dumps(result.health),
                  result.format, result.reason, result.first_evidence))
+            # one transaction per batch: a commit per file costs a sync per file
+            self._pending += 1
+            if self._pending >= COMMIT_EVERY:
+                self._db.commit()
+                self._pending = 0
+
+    def flush(self) -> None:
+        """Commit pending verdicts."""
+        with self._lock:
+            self._db.commit()
+            self._pending = 0
 
     def close(self) -> None:
         with self._lock:
+            self._db.commit()
             self._db.close()
 
     def __enter__(self) -> Cache:

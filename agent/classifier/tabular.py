@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 
 from agent.classifier import validators
 from agent.classifier.engine import Engine
@@ -217,8 +217,10 @@ def _row_where(where: str, base_line: int | None, i: int) -> str:
 def _present(col) -> list[bool]:
     """Which cells of a column hold a value (not empty, not masked, not a null word).
     One comprehension per column: this loop runs for every cell of every table."""
-    ph, chars = _PLACEHOLDERS, _PH_CHARS
-    return [bool(v) and v not in ph and bool(v.strip(chars)) for v in col]
+    flags = list(map(bool, map(str.strip, col, repeat(_PH_CHARS, len(col)))))
+    if not _PLACEHOLDERS.isdisjoint(col):  # rare: "NULL", "n/a" cells
+        flags = [f and v not in _PLACEHOLDERS for f, v in zip(flags, col, strict=True)]
+    return flags
 
 
 def _columns(batch: list[list[str]], width: int) -> list[tuple]:
