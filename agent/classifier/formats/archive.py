@@ -15,7 +15,7 @@ import lzma
 import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from agent.classifier.formats.source import HEAD_BYTES, Source
@@ -48,12 +48,46 @@ def _raise(e: ExtractionError) -> Iterator[Unit]:
 
 def open_zip(src: Source, budget: Budget, kind: str = "zip") -> zipfile.ZipFile:
     """Open a ZIP (or an OOXML package) after checking its declared sizes against limits."""
+    target = src.seekable(budget)
+    entries = _declared_entries(target)
+    if entries is not None and entries > budget.limits.max_members:
+        # zipfile builds an object per entry before we could count them one by one.
+        raise ExtractionError(f"archive has over {budget.limits.max_members} members")
     try:
-        zf = zipfile.ZipFile(src.seekable(budget))
+        zf = zipfile.ZipFile(target)
     except zipfile.BadZipFile:
         raise ExtractionError(f"corrupt {kind}: bad zip central directory") from None
     check_zip(zf, src, budget)
     return zf
+
+
+def _declared_entries(target: BinaryIO | Path) -> int | None:
+    """The entry count from the End of Central Directory record (APPNOTE 4.3.16: total
+    entries at offset 10; 4.3.14 for ZIP64: at offset 32 of the ZIP64 record), read
+    from the last 64 KiB + 22 bytes without parsing the directory."""
+    f = open(target, "rb") if isinstance(target, Path) else target
+    try:
+        size = f.seek(0, 2)
+        start = max(0, size - (65536 + 22))
+        f.seek(start)
+        tail = f.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or at + 22 > len(tail):
+            return None
+        count = int.from_bytes(tail[at + 10 : at + 12], "little")
+        loc = at - 20  # ZIP64 end of central directory locator sits just before
+        if count == 0xFFFF and loc >= 0 and tail[loc : loc + 4] == b"PK\x06\x07":
+            offset = int.from_bytes(tail[loc + 8 : loc + 16], "little")
+            f.seek(offset)
+            record = f.read(40)
+            if record[:4] == b"PK\x06\x06":
+                count = int.from_bytes(record[32:40], "little")
+        return count
+    finally:
+        if isinstance(target, Path):
+            f.close()
+        else:
+            f.seek(0)
 
 
 def check_zip(zf: zipfile.ZipFile, src: Source, budget: Budget) -> None:

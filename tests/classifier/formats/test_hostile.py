@@ -89,13 +89,16 @@ def test_total_expanded_bytes_limit(tmp_path):
     assert reason.startswith("archive expands past")
 
 
-def test_member_count_limit(tmp_path):
+def test_member_count_limit_counts_across_nested_archives(tmp_path):
+    # Each archive declares few entries; together they pass the limit while streaming.
+    inner = zip_bytes({f"f{i}.txt": b"x" for i in range(8)})
     p = tmp_path / "many.zip"
-    p.write_bytes(zip_bytes({f"f{i}.txt": b"x" for i in range(50)}))
+    p.write_bytes(zip_bytes({f"part{i}.zip": inner for i in range(4)}))
     d = drain(p, Limits(max_members=20))
     assert assert_clean_reason(d.error) == "archive has over 20 members"
     assert d.error.partial
-    assert len(d.members) == 20
+    seen = len(d.members) + sum(len(m.members) for _, m in d.members)
+    assert seen == 20
 
 
 def _nested_zip(depth: int) -> bytes:
@@ -387,3 +390,11 @@ def test_endless_csv_line_is_read_in_bounded_pieces(tmp_path):
     rows = d.tables[0][1]
     assert max(len(r) for r in rows) <= (1 << 20) // 2 + 1  # no row wider than one piece
     assert SSN in rows[-1]
+
+
+def test_zip_entry_count_is_checked_before_the_directory_is_parsed(tmp_path):
+    p = tmp_path / "wide.zip"
+    p.write_bytes(zip_bytes({f"e{i}": b"" for i in range(300)}))
+    d = drain(p, Limits(max_members=100))
+    assert assert_clean_reason(d.error) == "archive has over 100 members"
+    assert d.members == []  # refused up front, from the end record
