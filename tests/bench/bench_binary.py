@@ -1,11 +1,11 @@
-"""Benchmark: the PyInstaller onefile binary vs `python -m agent`, side by side.
+"""Benchmark: the PyInstaller binary (onefile, and onedir) vs `python -m agent`, side by side.
 
-    .venv/bin/python tests/bench/bench_binary.py [--binary dist/phiwatch] [--runs 10]
+    .venv/bin/python tests/bench/bench_binary.py [--runs 10] [--binary dist/phiwatch] [--json]
 
 Measures the binary's size and the wall time of `--version` and of `scan` of one small
-file, alternating the two commands run by run so that machine load hits both alike.
-Reports medians and the binary/package ratio. Without --binary it builds one with
-scripts/build-binary into a temporary folder first (and says how long that took).
+file, alternating the commands run by run so that machine load hits all alike, and
+reports medians and the ratio to the package. Without --binary it builds a onefile and a
+onedir binary with scripts/build-binary into a temporary folder first.
 """
 
 from __future__ import annotations
@@ -33,9 +33,27 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+def build(dist: Path, work: Path, onedir: bool) -> tuple[Path, float]:
+    start = time.perf_counter()
+    cmd = [str(ROOT / "scripts" / "build-binary"), "--dist", str(dist), "--work", str(work)]
+    out = subprocess.run(
+        cmd + (["--onedir"] if onedir else []), capture_output=True, text=True, check=True
+    )
+    return Path(out.stdout.strip().splitlines()[-1]), time.perf_counter() - start
+
+
+def size_of(path: Path) -> int:
+    if path.parent.name == "phiwatch" and (path.parent / "_internal").is_dir():
+        # Onedir links some libraries twice by symlink: count files once, as du does.
+        return sum(
+            f.stat().st_size for f in path.parent.rglob("*") if f.is_file() and not f.is_symlink()
+        )
+    return path.stat().st_size
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--binary", type=Path)
+    parser.add_argument("--binary", type=Path, help="measure this binary only (no builds)")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
@@ -43,25 +61,14 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-binary-") as tmp:
         tmpdir = Path(tmp)
-        build_seconds = None
-        binary = args.binary
-        if binary is None:
-            start = time.perf_counter()
-            out = subprocess.run(
-                [
-                    str(ROOT / "scripts" / "build-binary"),
-                    "--dist",
-                    str(tmpdir / "dist"),
-                    "--work",
-                    str(tmpdir / "work"),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            build_seconds = time.perf_counter() - start
-            binary = Path(out.stdout.strip().splitlines()[-1])
-        size = binary.stat().st_size
+        variants: dict[str, Path] = {}
+        builds: dict[str, float] = {}
+        if args.binary:
+            variants["binary"] = args.binary
+        else:
+            for name, onedir in (("onefile", False), ("onedir", True)):
+                variants[name], builds[name] = build(tmpdir / name, tmpdir / f"work-{name}", onedir)
+        sizes = {name: size_of(path) for name, path in variants.items()}
         sample = tmpdir / "note.txt"
         sample.write_text("Sprint notes: refactor the loader, bump the parser, add tests.\n")
         env = {**os.environ, "PHIWATCH_HOME": str(tmpdir / "home")}
@@ -69,43 +76,46 @@ def main() -> int:
             "--version": ["--version"],
             "scan 1 file": ["scan", str(sample), "--format", "jsonl"],
         }
-        results: dict[str, dict[str, list[float]]] = {}
-        for name, cmd in cases.items():
-            frozen, package = [], []
-            # One untimed run each: the first scan builds caches, the OS warms its file cache.
-            timed([str(binary), *cmd], env)
-            timed([python, "-m", "agent", *cmd], env)
+        programs = {name: [str(path)] for name, path in variants.items()}
+        programs["python -m agent"] = [python, "-m", "agent"]
+        times: dict[str, dict[str, list[float]]] = {c: {p: [] for p in programs} for c in cases}
+        for case, cmd in cases.items():
+            for prog in programs.values():  # warm-up: caches, the OS's file cache
+                timed(prog + cmd, env)
             for _ in range(args.runs):
-                frozen.append(timed([str(binary), *cmd], env))
-                package.append(timed([python, "-m", "agent", *cmd], env))
-            results[name] = {"binary": frozen, "package": package}
+                for name, prog in programs.items():
+                    times[case][name].append(timed(prog + cmd, env))
 
+    medians = {c: {p: statistics.median(v) for p, v in t.items()} for c, t in times.items()}
     figures = {
-        "binary_bytes": size,
-        "build_seconds": round(build_seconds, 1) if build_seconds else None,
+        "sizes_bytes": sizes,
+        "build_seconds": {k: round(v, 1) for k, v in builds.items()},
         "runs": args.runs,
-        "cases": {
-            name: {
-                "binary_median_s": round(statistics.median(r["binary"]), 3),
-                "package_median_s": round(statistics.median(r["package"]), 3),
-                "ratio": round(statistics.median(r["binary"]) / statistics.median(r["package"]), 2),
+        "median_seconds": {c: {p: round(v, 3) for p, v in m.items()} for c, m in medians.items()},
+        "ratio_to_package": {
+            c: {
+                p: round(v / m["python -m agent"], 2)
+                for p, v in m.items()
+                if p != "python -m agent"
             }
-            for name, r in results.items()
+            for c, m in medians.items()
         },
     }
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0
-    print(f"binary size: {size / 1e6:.1f} MB ({size} bytes)")
-    if build_seconds:
-        print(f"build time: {build_seconds:.0f} s (scripts/build-binary)")
-    print(f"{'command':<14} {'binary (median)':>16} {'python -m agent':>16} {'ratio':>7}")
-    for name, c in figures["cases"].items():
-        print(
-            f"{name:<14} {c['binary_median_s']:>15.3f}s {c['package_median_s']:>15.3f}s "
-            f"{c['ratio']:>6.2f}x"
-        )
-    print(f"({args.runs} alternating runs each, after one warm-up run)")
+    for name, size in sizes.items():
+        built = f", built in {builds[name]:.0f} s" if name in builds else ""
+        print(f"{name}: {size / 1e6:.1f} MB{built}")
+    names = list(programs)
+    print(f"{'command':<13}" + "".join(f"{n:>18}" for n in names))
+    for case, m in medians.items():
+        cells = []
+        for n in names:
+            ratio = "" if n == "python -m agent" else f" ({m[n] / m['python -m agent']:.1f}x)"
+            cells.append(f"{m[n]:.2f}s{ratio}")
+        print(f"{case:<13}" + "".join(f"{c:>18}" for c in cells))
+    print(f"(median of {args.runs} alternating runs each, after one warm-up run)")
     return 0
 
 
