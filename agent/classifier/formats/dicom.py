@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import pydicom
-from pydicom.errors import InvalidDicomError
-
-from agent.classifier.formats.source import Source
+from agent.classifier.formats.source import Source, require
 from agent.classifier.limits import Budget
 from agent.classifier.units import ExtractionError, Record, TextBlock, Unit
 
@@ -54,6 +52,9 @@ TEXT = (
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    pydicom = require("pydicom", "dicom")
+    from pydicom.errors import InvalidDicomError
+
     target = src.seekable(budget)
     fp = open(target, "rb") if isinstance(target, Path) else target
     with fp:
@@ -87,7 +88,7 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     )
 
 
-def _truncated(ds: pydicom.Dataset, stopped: int, size: int) -> bool:
+def _truncated(ds: Any, stopped: int, size: int) -> bool:
     """pydicom reads a cut file without complaint, returning what it got; check the ends.
 
     The file meta group declares its length (PS3.10 7.1); when reading ran to the end of
@@ -108,13 +109,15 @@ def _truncated(ds: pydicom.Dataset, stopped: int, size: int) -> bool:
     return tell + length != size
 
 
-def _value(ds: pydicom.Dataset, keyword: str) -> str:
+def _value(ds: Any, keyword: str) -> str:
     try:
         v = ds.get(keyword)
     except Exception:  # noqa: BLE001 - a malformed element is simply unreadable
         return ""
     if v is None:
         return ""
-    if isinstance(v, pydicom.Sequence):
+    from pydicom.sequence import Sequence
+
+    if isinstance(v, Sequence):
         return "sequence" if len(v) else ""
     return str(v).strip().strip("^").strip()

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pyarrow.parquet as pq
-
-from agent.classifier.formats.source import Source
+from agent.classifier.formats.source import Source, require
 from agent.classifier.limits import Budget
 from agent.classifier.units import ExtractionError, Table, Unit
 
@@ -15,6 +13,7 @@ BATCH_ROWS = 4096
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    pq = require("pyarrow.parquet", "parquet")
     try:
         pf = pq.ParquetFile(src.seekable(budget))
     except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError...
@@ -23,7 +22,7 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     yield Table(header=header, rows=_rows(pf, budget), where="", first_row_line=1)
 
 
-def _rows(pf: pq.ParquetFile, budget: Budget) -> Iterator[list[str]]:
+def _rows(pf: Any, budget: Budget) -> Iterator[list[str]]:
     n = 0
     for batch in pf.iter_batches(batch_size=BATCH_ROWS):
         budget.check_time()

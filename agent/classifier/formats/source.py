@@ -20,6 +20,18 @@ from agent.classifier.units import ExtractionError
 HEAD_BYTES = 64 * 1024  # enough to sniff a delimiter or an XML root, cheap to read
 
 
+def require(module: str, fmt: str):  # type: ignore[no-untyped-def]
+    """Import a format library when a file of that format is met, not at start-up: the
+    agent stays small (pyarrow alone is ~60 MB of RSS) and a missing library costs only
+    its format, as an error with a reason."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ExtractionError(f"{fmt} support is not installed") from None
+
+
 @dataclass
 class Source:
     """One file's bytes. Exactly one of `path`, `data`, `opener` is set."""

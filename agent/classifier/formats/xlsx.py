@@ -13,11 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-
 from agent.classifier.formats import archive
 from agent.classifier.formats.delimited import _is_header
-from agent.classifier.formats.source import Source
+from agent.classifier.formats.source import Source, require
 from agent.classifier.limits import Budget, _size
 from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
 
@@ -33,6 +31,7 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     cap = budget.limits.max_member_in_memory
     if strings > cap:
         raise ExtractionError(f"xlsx shared strings over {_size(cap)}")
+    openpyxl = require("openpyxl", "xlsx")
     target = src.seekable(budget)
     # A file object, not a path: openpyxl refuses paths whose extension is not .xlsx.
     fh = open(target, "rb") if isinstance(target, Path) else target

@@ -377,3 +377,29 @@ def test_json_keys_that_are_data_stay_out_of_locations(tmp_path):
     wheres = [t.where for t, _ in d.tables]
     assert wheres == ["*.visits", "*"]
     assert NAME in d.all_text() or "E11.9" in d.all_text()
+
+
+def test_missing_format_library_costs_only_its_format(tmp_path, monkeypatch):
+    import sys
+
+    p = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"a": [1]}), p)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)  # as if not installed
+    d = drain(p)
+    assert (d.format, str(d.error)) == ("parquet", "parquet support is not installed")
+    assert drain(write_sqlite(tmp_path / "ok.db")).error is None
+
+
+def test_format_libraries_load_only_when_needed():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, agent.classifier.formats; "
+        "print(sorted(m for m in ('pyarrow', 'pydicom', 'pypdf', 'openpyxl') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
