@@ -59,7 +59,10 @@ def _alive(pid: Any) -> bool:
     try:
         import psutil
 
-        return psutil.pid_exists(pid) and pid != os.getpid()
+        if pid == os.getpid() or not psutil.pid_exists(pid):
+            return False
+        # A pid recorded by an agent that died may belong to another program by now.
+        return "run" in psutil.Process(pid).cmdline()
     except Exception:
         return False
 
