@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agent.classifier.formats.source import Source, require
+from agent.classifier.formats.source import Source, needs
 from agent.classifier.limits import Budget
 from agent.classifier.units import ExtractionError, Record, TextBlock, Unit
 
@@ -52,8 +52,9 @@ TEXT = (
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
-    pydicom = require("pydicom", "dicom")
-    from pydicom.errors import InvalidDicomError
+    with needs("dicom"):
+        import pydicom
+        from pydicom.errors import InvalidDicomError
 
     target = src.seekable(budget)
     fp = open(target, "rb") if isinstance(target, Path) else target

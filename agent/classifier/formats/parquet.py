@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from agent.classifier.formats.source import Source, require
+from agent.classifier.formats.source import Source, needs
 from agent.classifier.limits import Budget
 from agent.classifier.units import ExtractionError, Table, Unit
 
@@ -13,7 +13,8 @@ BATCH_ROWS = 4096
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
-    pq = require("pyarrow.parquet", "parquet")
+    with needs("parquet"):
+        import pyarrow.parquet as pq
     try:
         pf = pq.ParquetFile(src.seekable(budget))
     except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from agent.classifier.formats.source import Source, require
+from agent.classifier.formats.source import Source, needs
 from agent.classifier.limits import Budget
 from agent.classifier.units import ExtractionError, TextBlock, Unit
 
@@ -15,11 +15,12 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
-    pdf_reader = require("pypdf", "pdf").PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    with needs("pdf"):
+        from pypdf import PdfReader
+        from pypdf.errors import FileNotDecryptedError, PdfReadError
 
     try:
-        reader = pdf_reader(src.seekable(budget), strict=False)
+        reader = PdfReader(src.seekable(budget), strict=False)
         if reader.is_encrypted:
             # Many PDFs are "encrypted" with an empty user password (permissions only).
             if not reader.decrypt(""):

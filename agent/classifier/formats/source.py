@@ -9,7 +9,8 @@ so no decompressed PHI lands in a temp folder.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -20,14 +21,14 @@ from agent.classifier.units import ExtractionError
 HEAD_BYTES = 64 * 1024  # enough to sniff a delimiter or an XML root, cheap to read
 
 
-def require(module: str, fmt: str):  # type: ignore[no-untyped-def]
-    """Import a format library when a file of that format is met, not at start-up: the
-    agent stays small (pyarrow alone is ~60 MB of RSS) and a missing library costs only
-    its format, as an error with a reason."""
-    import importlib
-
+@contextmanager
+def needs(fmt: str) -> Iterator[None]:
+    """Wrap the import of a format library, done when a file of that format is met, not
+    at start-up: the agent stays small (pyarrow alone is ~60 MB of RSS) and a missing
+    library costs only its format. Plain import statements, so PyInstaller still sees
+    and bundles them."""
     try:
-        return importlib.import_module(module)
+        yield
     except ImportError:
         raise ExtractionError(f"{fmt} support is not installed") from None
 

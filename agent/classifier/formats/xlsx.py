@@ -15,7 +15,7 @@ from typing import Any
 
 from agent.classifier.formats import archive
 from agent.classifier.formats.delimited import _is_header
-from agent.classifier.formats.source import Source, require
+from agent.classifier.formats.source import Source, needs
 from agent.classifier.limits import Budget, _size
 from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
 
@@ -31,7 +31,8 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     cap = budget.limits.max_member_in_memory
     if strings > cap:
         raise ExtractionError(f"xlsx shared strings over {_size(cap)}")
-    openpyxl = require("openpyxl", "xlsx")
+    with needs("xlsx"):
+        import openpyxl
     target = src.seekable(budget)
     # A file object, not a path: openpyxl refuses paths whose extension is not .xlsx.
     fh = open(target, "rb") if isinstance(target, Path) else target
