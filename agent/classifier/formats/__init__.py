@@ -10,8 +10,8 @@ Contract for the consumer (the engine):
 - Any failure, while sniffing or while iterating, is an ExtractionError whose message
   names the problem and never quotes content. ``partial=True`` means units were already
   yielded (time budget, text cap): what was found so far stands.
-- A ``Member`` (zip/tar/gzip/eml attachment) must have its ``units`` consumed before the
-  outer iterator is advanced (the container stream is open only meanwhile). An
+- A ``Table``'s ``rows`` and a ``Member``'s ``units`` must be consumed before the outer
+  iterator is advanced (the file, workbook or container is open only meanwhile). An
   ExtractionError raised from a member's units concerns that member; the next step of
   the outer iterator raises again if the limit was the whole file's (time, total bytes).
 """
