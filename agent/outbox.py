@@ -40,7 +40,8 @@ import logging
 import random
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,23 @@ class Outbox:
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def _txn(self, doing: str) -> Iterator[None]:
+        """One write transaction; any failure rolls it back and surfaces as OutboxError."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as e:
+            raise _outbox_error(e, self.path, doing) from None
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException as e:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            if isinstance(e, sqlite3.Error):
+                raise _outbox_error(e, self.path, doing) from None
+            raise
+
     # -- writing ---------------------------------------------------------------------
 
     def put(self, body: dict[str, Any]) -> str:
@@ -143,7 +161,10 @@ class Outbox:
             return report_id  # the same report queued twice is still one report
         except sqlite3.Error as e:
             raise _outbox_error(e, self.path, "queue a report") from None
-        self.maybe_compact()
+        try:
+            self.maybe_compact()
+        except OutboxError as e:  # the report is queued; compaction can wait
+            log.warning("outbox compaction postponed: %s", e)
         return report_id
 
     def maybe_compact(self) -> int:
@@ -176,8 +197,7 @@ class Outbox:
         newest = {"posture": False, "inventory": False}
         counts = {"compacted_posture": 0, "compacted_findings": 0}
         changed_rows = 0
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self._txn("compact the outbox"):
             for seq, text in rows:
                 body = json.loads(text)
                 changed = False
@@ -212,10 +232,6 @@ class Outbox:
             for key, n in counts.items():
                 if n:
                     self._bump_dropped(key, n)
-            self.db.execute("COMMIT")
-        except sqlite3.Error as e:
-            self.db.execute("ROLLBACK")
-            raise _outbox_error(e, self.path, "compact the outbox") from None
         if changed_rows:
             log.info("outbox compacted: %s", counts)
         return changed_rows
@@ -340,8 +356,7 @@ class Outbox:
         self.db.execute("UPDATE reports SET next_attempt_at = 0, delay = 0")
 
     def _delivered(self, seq: int, sent_dropped: dict[str, int]) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._txn("record a delivery"):
             self.db.execute("DELETE FROM reports WHERE seq = ?", (seq,))
             if sent_dropped:
                 current = self.dropped()
@@ -349,15 +364,10 @@ class Outbox:
                 left = {k: v for k, v in left.items() if v > 0}
                 self.set_meta("dropped", json.dumps(left, sort_keys=True))
             self.set_meta("last_checkin", str(self.clock()))
-            self.db.execute("COMMIT")
-        except sqlite3.Error:
-            self.db.execute("ROLLBACK")
-            raise
 
     def _dead_letter(self, seq: int, report_id: str, text: str, status: int, reason: str) -> None:
         log.error("report %s rejected by the server (HTTP %d): %s", report_id, status, reason)
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._txn("record a dead letter"):
             self.db.execute(
                 "INSERT OR REPLACE INTO dead_letters (report_id, status, reason, body, at)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -365,10 +375,6 @@ class Outbox:
             )
             self.db.execute("DELETE FROM reports WHERE seq = ?", (seq,))
             self._bump_dropped(f"rejected_{status}", 1)
-            self.db.execute("COMMIT")
-        except sqlite3.Error:
-            self.db.execute("ROLLBACK")
-            raise
 
     def _backoff_delay(self, attempts: int) -> float:
         # Exponential, capped, with "equal jitter" (half fixed, half random) so a fleet that

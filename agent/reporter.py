@@ -24,7 +24,7 @@ from agent import paths
 from agent.config import AgentConfig, load_config
 from agent.credentials import CredentialError, TokenStore
 from agent.enroll import POLICY_FILE, load_enrollment, save_policy
-from agent.outbox import Outbox
+from agent.outbox import Outbox, OutboxError
 from agent.report import build_report, device_key
 from agent.transport import Response, TransportError
 
@@ -177,7 +177,7 @@ class Reporter:
 
         try:
             result = self.outbox.flush(send, deadline=deadline, on_success=self._on_success)
-        except (sqlite3.Error, OSError) as e:
+        except (sqlite3.Error, OSError, OutboxError) as e:
             # Another agent process holding the outbox, a full disk while recording the
             # outcome: the reports stay queued; say so instead of raising.
             log.warning("outbox unavailable during flush: %s", e)

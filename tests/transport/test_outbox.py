@@ -347,6 +347,7 @@ def test_flush_while_another_process_holds_the_outbox_reports_instead_of_raising
         other.execute("ROLLBACK")
         other.close()
     # Sent, but the acknowledgement could not be recorded: still queued, no exception.
-    assert res["sent"] == 0 and "outbox unavailable: database is locked" in res["error"]
+    assert res["sent"] == 0 and "outbox unavailable: cannot record a delivery" in res["error"]
+    assert "database is locked" in res["error"]
     assert r.flush() == {"sent": 1, "pending": 0, "error": None}
     assert len(enrolled.stored()) == 1  # the resend was a duplicate
