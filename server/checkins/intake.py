@@ -23,15 +23,13 @@ _INVENTORY_FIELDS = {"hostname": 255, "hardware_serial": 200, "hardware_model": 
 
 
 def _posture_state(checks) -> dict:
+    """{check_id: {"status", "values"}}: the verdict plus the check's numeric details
+    (e.g. lock_after_seconds), which server-side thresholds in rules/violations.yaml read."""
     state = {}
     for c in checks:
-        details = c.details or {}
-        seconds = details.get("seconds")
-        state[c.id] = {
-            "status": c.status,
-            "seconds": seconds if isinstance(seconds, int) and not isinstance(seconds, bool)
-            else None,
-        }
+        values = {k: v for k, v in (c.details or {}).items()
+                  if isinstance(v, int | float) and not isinstance(v, bool)}
+        state[c.id] = {"status": c.status, "values": values}
     return state
 
 

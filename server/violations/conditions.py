@@ -33,9 +33,10 @@ def check(arg: dict, ctx: Context) -> Evidence:
 
 def check_over_policy(arg: dict, ctx: Context) -> Evidence:
     state = (ctx.device.posture or {}).get(arg["id"]) or {}
-    seconds, limit = state.get("seconds"), ctx.policy.get(arg["policy"])
-    if isinstance(seconds, int) and isinstance(limit, int | float) and seconds > limit:
-        return {"check": arg["id"], "seconds": seconds, "policy_seconds": limit}
+    value = (state.get("values") or {}).get(arg["field"])
+    limit = ctx.policy.get(arg["policy"])
+    if isinstance(value, int | float) and isinstance(limit, int | float) and value > limit:
+        return {"check": arg["id"], arg["field"]: value, arg["policy"]: limit}
     return None
 
 
@@ -133,8 +134,8 @@ def validate(cond: Any, where: str) -> None:
                 arg.get("status"), list):
             raise ValueError(f"{where}.check: needs id and a status list")
     elif name == "check_over_policy":
-        if not isinstance(arg, dict) or not {"id", "policy"} <= set(arg):
-            raise ValueError(f"{where}.check_over_policy: needs id and policy")
+        if not isinstance(arg, dict) or not {"id", "field", "policy"} <= set(arg):
+            raise ValueError(f"{where}.check_over_policy: needs id, field and policy")
     elif name == "finding":
         if not isinstance(arg, dict) or not set(arg) <= _FINDING_ATTRS:
             raise ValueError(f"{where}.finding: keys must be among {sorted(_FINDING_ATTRS)}")

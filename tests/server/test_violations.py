@@ -96,13 +96,24 @@ def test_posture_failures_open_and_passes_close(agent):
 
 
 def test_screen_lock_longer_than_server_policy_is_a_violation(agent):
-    agent.checkin(posture=agent.posture(check("screen_lock", "pass", details={"seconds": 600})))
+    agent.checkin(posture=agent.posture(check("screen_lock", "pass",
+                                              details={"lock_after_seconds": 600})))
     assert open_rules(agent) == set()
     set_overrides({"screen_lock_max_seconds": 300}, actor="user:co")
     agent.checkin()
     assert open_rules(agent) == {"screen_lock"}
     v = Violation.objects.get(device_id=agent.device_id, rule="screen_lock")
-    assert v.details == {"check": "screen_lock", "seconds": 600, "policy_seconds": 300}
+    assert v.details == {"check": "screen_lock", "lock_after_seconds": 600,
+                         "screen_lock_max_seconds": 300}
+
+
+def test_long_logoff_counts_only_when_the_screen_lock_may_not_stand_in(agent):
+    long_logoff = agent.posture(check("auto_logoff", "pass", details={"logoff_seconds": 3600}))
+    agent.checkin(posture=long_logoff)
+    assert open_rules(agent) == set()
+    set_overrides({"auto_logoff_accept_screen_lock": False}, actor="user:co")
+    agent.checkin()
+    assert open_rules(agent) == {"no_auto_logoff"}
 
 
 def test_removable_media_follows_policy(agent):
