@@ -243,7 +243,8 @@ def test_server_down_for_a_while_then_back_delivers_each_report_once(server, age
     assert flush()["sent"] == 0
 
 
-def test_server_killed_mid_request_stores_the_report_once(server, agent_home):
+@pytest.mark.parametrize("after", [0.0, 0.3], ids=["while-reading", "after-storing"])
+def test_server_killed_mid_request_stores_the_report_once(server, agent_home, after):
     relay = TLSRelay(server.home / "tls" / "cert.pem", server.home / "tls" / "key.pem", server.port)
     try:
         assert (
@@ -261,7 +262,7 @@ def test_server_killed_mid_request_stores_the_report_once(server, agent_home):
 
         def kill_server(path: str) -> bool:
             if path == "/api/v1/checkin":
-                time.sleep(0.2)  # the request is on its way in; the server dies under it
+                time.sleep(after)  # the request is on its way in; the server dies under it
                 server.stop()
                 return True
             return False
