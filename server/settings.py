@@ -169,7 +169,8 @@ USE_TZ = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "server.logfilter.RedactExceptions"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {"django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False}},
 }
