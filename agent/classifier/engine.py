@@ -48,7 +48,8 @@ class Hit:
         return self.score >= THRESHOLD
 
 
-_WORD = re.compile(rb"[a-z0-9][a-z0-9-]*")
+# Words as Hyperscan's \b sees them (letters, digits, underscore), for the fallback.
+_WORD = re.compile(rb"\w+")
 TERM = -1  # prefilter table entry for a vocabulary term
 ANCHOR = -2  # prefilter table entry for a detector's anchor
 
@@ -92,7 +93,7 @@ class Engine:
                 # but scans several times faster on machine text (measured 433 vs 194 MB/s)
                 exprs.append(rb"\b" + re.escape(t) + rb"\b")
                 flags.append(self._hs_flags(True))
-                self._terms_first[t.split(b" ")[0]].append((t, di))
+                self._terms_first[_WORD.match(t).group()].append((t, di))
         self._db = None
         self._local = threading.local()  # Hyperscan scratch space: one per thread
         if self.mode == "hyperscan":
@@ -142,7 +143,7 @@ class Engine:
             s = m.start()
             for term, di in cands:
                 e = s + len(term)
-                if low.startswith(term, s) and (e >= len(low) or not low[e:e + 1].isalnum()):
+                if low.startswith(term, s) and not _WORD.match(low, e):
                     d = self.detectors[di]
                     hits.append(Hit(di, d.kind, d.category, d.subject, s, e, d.term_score))
         return hits

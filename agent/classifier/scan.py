@@ -155,30 +155,41 @@ def _as_text(path: Path, size: int, limits: Limits | None) -> Iterator[Unit]:
     return fmt_text.units(src, Budget(limits or DEFAULT_LIMITS), 0)
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: str) -> Iterator[str]:
+    """Regular files under ``root`` in name order, as strings (no Path objects: on a
+    folder of small files the walk is a visible share of the cost). Links are not
+    followed (a loop, or a path out of the scanned tree); sockets, FIFOs and devices are
+    skipped (reading them can block)."""
     try:
-        st = root.lstat()
+        st = os.lstat(root)
     except OSError:
         yield root  # reported as error by classify_file
         return
-    if stat.S_ISLNK(st.st_mode):
-        return  # never follow links: a loop or a path out of the scanned tree
+    if stat.S_ISLNK(st.st_mode) or not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        return
     if stat.S_ISREG(st.st_mode):
         yield root
         return
-    if not stat.S_ISDIR(st.st_mode):
-        return  # sockets, FIFOs, devices: reading them can block
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
-        yield root
-        return
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            if entry.name not in SKIP_DIRS:
-                yield from _walk(Path(entry.path))
-        elif entry.is_file(follow_symlinks=False):
-            yield Path(entry.path)
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            yield folder
+            continue
+        subdirs = []
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIP_DIRS:
+                        subdirs.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    yield entry.path
+            except OSError:
+                continue
+        stack.extend(reversed(subdirs))
 
 
 def scan_paths(paths: Iterable[str | os.PathLike], *, cache: Cache | None = None,
@@ -188,11 +199,11 @@ def scan_paths(paths: Iterable[str | os.PathLike], *, cache: Cache | None = None
     (``archive.zip!inner.csv``). ``on_progress(files_done, path)`` is called per file."""
     done = 0
     for root in paths:
-        for f in _walk(Path(root)):
+        for f in _walk(os.fspath(root)):
             result = classify_file(f, cache=cache, engine=engine)
             members = result.members
             yield result
             yield from members
             done += 1
             if on_progress is not None:
-                on_progress(done, str(f))
+                on_progress(done, f)
