@@ -4,6 +4,7 @@ state dir's disk full."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -155,3 +156,40 @@ def test_disk_full_is_a_clear_error_and_loses_nothing(
     assert r.flush() == {"sent": 2, "pending": 0, "error": None}
     assert [s["report_id"] for s in server.stored()] == [first, second]
     r.close()
+
+
+RLIMIT_AGENT = """
+import json, resource, signal, sys
+from pathlib import Path
+from agent.outbox import Outbox, OutboxFullError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+box = Outbox(Path(sys.argv[1]))
+first = box.put({"report_id": "r1", "findings": [{"finding_id": "f1"}], "events": []})
+# Files may not grow past 64 KiB from here on: the state dir is "full".
+resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+try:
+    box.put({"report_id": "r2", "findings": [{"finding_id": "x" * 64} for _ in range(3000)],
+             "events": []})
+    print(json.dumps({"raised": None}))
+except OutboxFullError as e:
+    print(json.dumps({"raised": str(e)}))
+"""
+
+
+def test_file_size_limit_is_a_clear_error_and_loses_nothing(tmp_path):
+    """The same as the tmpfs test without root: RLIMIT_FSIZE makes writes fail (EFBIG)."""
+    db = tmp_path / "outbox.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-c", RLIMIT_AGENT, str(db)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    raised = json.loads(done.stdout)["raised"]
+    assert raised and "no space left in the state dir" in raised
+    assert "reports already queued are kept" in raised
+    box = Outbox(db)
+    assert box.report_ids() == ["r1"]
+    assert box.bodies()[0]["findings"] == [{"finding_id": "f1"}]
