@@ -82,6 +82,8 @@ def sniff(head: bytes) -> str:
         return "pdf"
     if len(head) >= 262 and head[257:262] == b"ustar":
         return "tar"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # [MS-CFB] 2.2 header signature
+        return "ole2"
     if head.startswith(_BINARY_MAGIC):
         return "binary"
     encoding = textcodec.detect(head)

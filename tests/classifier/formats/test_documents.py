@@ -403,3 +403,20 @@ def test_format_libraries_load_only_when_needed():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_legacy_xls_strings(tmp_path):
+    import xlwt  # writes real BIFF8 workbooks in an OLE2 compound file
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("Patients")
+    for r, row in enumerate([HEADER, PATIENT_ROW]):
+        for c, v in enumerate(row):
+            ws.write(r, c, v)
+    p = tmp_path / "old.dat"
+    wb.save(str(p))
+    d = drain(p)
+    assert d.format == "ole2" and d.error is None
+    text = d.all_text()
+    for v in PATIENT_ROW:
+        assert f"\n{v}\n" in text
