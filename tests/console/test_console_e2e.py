@@ -7,6 +7,7 @@ import io
 import re
 import subprocess
 import time
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -162,3 +163,10 @@ def test_auditor_is_logged_off_when_idle(console, page):
     sign_in(page, console, "aud", "/console/violations/")
     assert page.locator("#violations button").count() == 0
     assert page.js_errors == []
+
+
+def test_no_phi_value_in_the_server_log(console):
+    """After every page above was served, the server's own log holds no PHI value."""
+    log = Path(console.server.env["PHIWATCH_SERVER_HOME"]) / "server.log"
+    assert log.exists()
+    assert SECRET_VALUE not in log.read_text(errors="replace")

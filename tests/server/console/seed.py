@@ -17,7 +17,9 @@ HIPAA = {"disk_encryption": "164.312(a)(2)(iv)", "screen_lock": "164.310(c)",
          "auto_logoff": "164.312(a)(2)(iii)", "removable_media": "164.310(d)(1)",
          "firewall": "164.312(e)(1)", "os_updates": "164.308(a)(5)(ii)(B)",
          "os_supported": "164.308(a)(1)(ii)(B)"}
-# A planted value: it lives only in this file and must never reach a page or an export.
+# A planted PHI value: a file named after a patient's SSN, stored in Finding.path (the
+# server keeps full paths when policy report_paths == full). The console shows folders
+# and keyed name hashes only, so it must never reach a page, an export or the audit log.
 SECRET_VALUE = "123-45-6789"
 
 
@@ -78,6 +80,7 @@ def make_device(hostname: str, *, os: str = "linux", state: str = "in_service",
             device=d, finding_id=f"{hostname}-{i:04d}".ljust(64, "0"), classification="phi",
             identifiers={"ssn": 3, "name": 5}, health={"icd10": 2}, format="csv", bytes=48213,
             folder="/home/alice/Downloads/export", name_hash=f"{i:064x}",
+            path=f"/home/alice/Downloads/export/{SECRET_VALUE}-labs-{i}.csv",
             volume_mount="/", volume_encrypted=status.get("disk_encryption", "pass") == "pass",
             first_seen=seen, last_seen=seen)
         Finding.objects.filter(pk=f.pk).update(opened_at=(seen or now) - timedelta(hours=1))

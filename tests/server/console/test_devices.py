@@ -111,6 +111,7 @@ def test_device_page_shows_inventory_posture_findings_events_violations(fleet, o
 def test_viewing_findings_is_audited(fleet, officer):
     d = fleet["phi"]
     officer.get(f"/console/devices/{d.pk}/")
+    assert SECRET_VALUE not in str(list(AuditEntry.objects.values_list("details", "target")))
     e = AuditEntry.objects.filter(action="device.findings_viewed").last()
     assert e.target == f"device:{d.pk}" and e.actor == "user:compliance_officer-user"
     assert e.details["open_findings"] == 2
