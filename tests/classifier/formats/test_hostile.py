@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 import zipfile
 from pathlib import Path
 
@@ -55,11 +54,10 @@ def test_zip_bomb_is_refused_from_its_directory(tmp_path):
         for _ in range(200):  # 200 MiB that deflate to ~200 KB
             f.write(chunk)
     assert p.stat().st_size < 1 << 20
-    t0 = time.monotonic()
     d = drain(p)
-    assert time.monotonic() - t0 < 5  # refused from sizes, not by inflating
     assert d.format == "zip"
     assert assert_clean_reason(d.error) == "archive expansion ratio over 100"
+    assert d.members == []  # refused from the declared sizes, before inflating anything
 
 
 def test_gzip_bomb_stops_while_streaming(tmp_path):
