@@ -65,6 +65,19 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     if obj is None:
         yield from _as_text(src, budget)
         return
+    if (
+        isinstance(obj, list)
+        and obj
+        and all(isinstance(x, dict) and "resourceType" in x for x in obj[:50])
+    ):
+        # A JSON array of FHIR resources (some exports write them so): read as FHIR.
+        from agent.classifier.formats import fhir
+
+        acc = fhir.Accumulator("fhir-json", budget)
+        for res in obj:
+            acc.add(res)
+        yield from acc.flush()
+        return
     yield from walk(obj, budget)
 
 

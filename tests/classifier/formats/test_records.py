@@ -265,3 +265,12 @@ def test_x12_without_person_loops_names_nobody(tmp_path):
     )
     (rec,) = drain(p).records
     assert not rec.patient_identity and rec.identifiers == {} and rec.health == {}
+
+
+def test_json_array_of_fhir_resources_is_read_as_fhir(tmp_path):
+    p = tmp_path / "export.json"
+    p.write_text(json.dumps([e["resource"] for e in BUNDLE["entry"]]))
+    d = drain(p)
+    (rec,) = d.records
+    assert rec.format == "fhir-json" and rec.patient_identity
+    assert rec.health == {"diagnosis": 1, "result": 1}
