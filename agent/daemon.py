@@ -355,12 +355,25 @@ class Daemon:
                 if self.stop_event.is_set():
                     return
                 if self.crawler.crawl(r):
+                    self.reconcile(r)
                     prog = self.crawler.progress()["roots"].get(r.key, {})
                     self.store.add_event("scan_completed", {
                         "root_kind": r.kind, "files": prog.get("files", 0),
                         "bytes": prog.get("bytes", 0)})
             self._crawl_wake.wait()
             self._crawl_wake.clear()
+
+    def reconcile(self, root: Root) -> int:
+        """After a full crawl: findings under ``root`` whose file is gone were deleted
+        while nobody watched (agent stopped, volume written elsewhere). Resolve them."""
+        gone = [f["path"] for f in self.store.open_findings()
+                if (f["path"] == root.key or f["path"].startswith(root.key + os.sep))
+                and not os.path.lexists(f["path"])]
+        for p in gone:
+            self.store.resolve(p, "deleted")
+        if gone:
+            log.info("%d finding(s) under %s resolved: files gone", len(gone), root.key)
+        return len(gone)
 
     def rescan(self) -> None:
         self.crawler.request_rescan(self.roots)
@@ -498,7 +511,8 @@ class Daemon:
         self.mounts.poll()
         self.crawler.request_rescan(self.roots)
         for r in disjoint(self.roots):
-            self.crawler.crawl(r)
+            if self.crawler.crawl(r):
+                self.reconcile(r)
         self.store.add_event("scan_completed", {"files": sum(
             v.get("files", 0) for v in self.crawler.progress()["roots"].values())})
         self.notifier.start()
