@@ -79,6 +79,10 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
 
 
 def _rows(ws: Any, budget: Budget) -> Iterator[tuple[int, list[str]]]:
+    # The declared dimension (<dimension ref="A1:XFD1048576"/>) pads every row to its
+    # width; a wrong or hostile one would make each row 16,384 cells. Rows as stored.
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
     n = 0
     for i, row in enumerate(ws.iter_rows(values_only=True), 1):
         cells = [_cell(v) for v in row]

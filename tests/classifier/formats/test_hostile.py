@@ -396,3 +396,22 @@ def test_zip_entry_count_is_checked_before_the_directory_is_parsed(tmp_path):
     d = drain(p, Limits(max_members=100))
     assert assert_clean_reason(d.error) == "archive has over 100 members"
     assert d.members == []  # refused up front, from the end record
+
+
+def test_xlsx_with_a_bogus_dimension_is_not_padded(tmp_path):
+    src = write_xlsx(tmp_path / "a.xlsx", {"S": [HEADER, PATIENT_ROW]})
+    p = tmp_path / "wide.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                assert "<dimension ref=" in text
+                start = text.index("<dimension ref=")
+                end = text.index("/>", start) + 2
+                data = (text[:start] + '<dimension ref="A1:XFD1048576"/>' + text[end:]).encode()
+            zout.writestr(info, data)
+    d = drain(p)
+    assert d.error is None
+    ((t, rows),) = d.tables
+    assert t.header == HEADER and rows == [PATIENT_ROW]
