@@ -271,9 +271,21 @@ def main() -> int:
         ("device list, page 1000", "/console/devices/?page=1000"),
         ("violations queue (live)", "/console/violations/"),
     ]
+    phi_device = Device.objects.filter(phi_present=True).order_by("pk").values_list(
+        "pk", flat=True).first()
+    cases.append(("device page (PHI device, a year of history)",
+                  f"/console/devices/{phi_device}/"))
     for label, url in cases:
         med, p90 = timed(client, url, args.runs)
         print(f"{label:58} {med:10.1f} {p90:8.1f} {med / ref:7.1f}")
+    # Exports walk every device: timed once each, whole response consumed.
+    for label, url in (("posture report CSV, every device", "/console/reports/posture.csv"),
+                       ("attestation CSV, every device", "/console/reports/attestation.csv"),
+                       ("posture report PDF", "/console/reports/posture.pdf")):
+        t = time.perf_counter()
+        r = client.get(url)
+        size = len(b"".join(r.streaming_content)) if r.streaming else len(r.content)
+        print(f"{label:58} {(time.perf_counter() - t) * 1000:10.0f}   ({size / 1e6:.1f} MB)")
     return 0
 
 
