@@ -133,7 +133,8 @@ def _record_children(children: list[Element]) -> list[Element] | None:
     for c in children:
         tags.setdefault(c.tag, []).append(c)
     tag, rows = max(tags.items(), key=lambda kv: len(kv[1]))
-    if len(rows) < 2 or not all(len(r) and all(len(x) == 0 for x in r) for r in rows):
+    # A row has leaf children (<name>..</name>) or attributes (<patient name=".."/>).
+    if len(rows) < 2 or not all((len(r) or r.attrib) and all(len(x) == 0 for x in r) for r in rows):
         return None
     return rows
 
@@ -142,7 +143,8 @@ def _table(rows: list[Element], where: str) -> Table:
     header: dict[str, None] = {}
     flat = []
     for r in rows:
-        cells: dict[str, str] = {f"@{local(k)}": v for k, v in r.attrib.items()}
+        # Attribute and child names alike are column names ("mrn", not "@mrn").
+        cells: dict[str, str] = {local(k): v for k, v in r.attrib.items()}
         for x in r:
             key = local(x.tag)
             val = (x.text or "").strip()

@@ -291,7 +291,7 @@ def test_xml_repeated_records_become_a_table(tmp_path):
     p.write_text(f'<?xml version="1.0"?><labOrders site="A">{rows}<note>sent</note></labOrders>')
     d = drain(p)
     ((t, trows),) = d.tables
-    assert t.where == "labOrders" and t.header == ["@id", "mrn", "name", "test"]
+    assert t.where == "labOrders" and t.header == ["id", "mrn", "name", "test"]
     assert trows[2] == ["2", MRN, NAME, "HbA1c"]
     assert "labOrders@site: A" in d.texts[0].text and "labOrders/note: sent" in d.texts[0].text
 
@@ -420,3 +420,11 @@ def test_legacy_xls_strings(tmp_path):
     text = d.all_text()
     for v in PATIENT_ROW:
         assert f"\n{v}\n" in text
+
+
+def test_xml_attribute_records_become_a_table(tmp_path):
+    p = tmp_path / "people.xml"
+    rows = "".join(f'<patient name="{NAME}" mrn="{MRN}{i}" dx="E11.9"/>' for i in range(3))
+    p.write_text(f"<export>{rows}</export>")
+    ((t, trows),) = drain(p).tables
+    assert t.header == ["name", "mrn", "dx"] and trows[1] == [NAME, f"{MRN}1", "E11.9"]
