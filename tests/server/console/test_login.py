@@ -137,3 +137,23 @@ def test_passwords_are_hashed_with_argon2_by_the_real_settings(users):
     assert real.PASSWORD_HASHERS[0] == ARGON2
     # The fixture users went through the (test-cost) argon2 hasher: same stored format.
     assert users["auditor"].password.startswith("argon2$argon2id$")
+
+
+def test_per_user_totp_requirement(users):
+    auditor = users["auditor"]
+    call_command("console_user", auditor.username, "--require-totp")
+    r = password_step(Client(), auditor.username)
+    assert r.status_code == 403 and b"totp_enroll" in r.content
+    otp = enrol(auditor)
+    c = Client()
+    assert password_step(c, auditor.username)["Location"].startswith("/accounts/login/code/")
+    assert c.post("/accounts/login/code/", {"code": otp.now()}).status_code == 302
+
+
+def test_system_check_names_a_weak_hasher(settings):
+    from server.accounts.checks import check_console_security
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SESSION_COOKIE_SECURE = False
+    ids = {p.id for p in check_console_security(None)}
+    assert ids == {"accounts.E001", "accounts.W001"}
