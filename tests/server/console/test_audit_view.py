@@ -34,7 +34,9 @@ def test_filters_and_pages(db, officer):
     assert officer.get("/console/audit/?since=yesterday").status_code == 400
 
 
-def test_chain_status_intact_then_broken(db, officer):
+def test_chain_status_intact_then_broken(db, officer, monkeypatch):
+    from server.console.views import audit as audit_view
+
     cache.clear()
     log.record("user:bob", "x.y", "device:1", {"n": 1})
     log.record("user:bob", "x.y", "device:2", {"n": 2})
@@ -45,7 +47,11 @@ def test_chain_status_intact_then_broken(db, officer):
     with connection.cursor() as cur:
         cur.execute("UPDATE audit_auditentry SET actor = %s WHERE id = %s",
                     ["user:mallory", victim.id])
-    # Any new entry moves the head, so the cached verdict is recomputed.
+    # A new entry moves the head; within the verdict's max age the page re-uses it and
+    # says how many entries came after, past it the chain is verified again.
     log.record("user:bob", "x.y", "device:3", {})
+    r = officer.get("/console/audit/")
+    assert b"Chain verified" in r.content and b"newer entr" in r.content
+    monkeypatch.setattr(audit_view, "VERIFY_MAX_AGE_SECONDS", 0)
     r = officer.get("/console/audit/")
     assert f"Chain BROKEN at entry {victim.id}".encode() in r.content
