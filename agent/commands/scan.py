@@ -61,12 +61,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"phiwatch scan: no such file or folder: {p}", file=sys.stderr)
         return 2
     from agent.classifier import Cache, scan_paths
+    from agent.classifier.engine import get_engine
     from agent.classifier.errors import RuleError
 
     try:
+        get_engine()  # compile (or load) the detectors before the first file
         cache = Cache(paths.cache_dir() / "scan.sqlite")
     except RuleError as e:
         print(f"phiwatch scan: rules are invalid: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:  # PHIWATCH_ENGINE names no engine
+        print(f"phiwatch scan: {e}", file=sys.stderr)
         return 2
     progress = _Progress()
     totals: Counter = Counter()

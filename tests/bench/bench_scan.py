@@ -293,8 +293,8 @@ def main() -> None:
     engine = os.environ.get("PHIWATCH_ENGINE") or "auto (hyperscan)"
     rows = []
     if args.only_presidio:
-        print(measure_presidio(mixed, 20, args.presidio_python))
-        print(measure_scan_text_sample(mixed, 20, work / "home-sample"))
+        print(measure_presidio(mixed, 3, args.presidio_python))
+        print(measure_scan_text_sample(mixed, 3, work / "home-sample"))
         return
     # warm the page cache for both tools alike
     measure_grep(mixed)
@@ -316,8 +316,8 @@ def main() -> None:
         t_big, c_big, rss_big, v = measure_scan(big, work / "home-big")
         rows.append(("2 GB log: peak RSS", f"{big_mb:.0f} MB", f"{rss_big / 1024:.0f} MB",
                      f"{big_mb / c_big:.1f} MB/s cpu, {t_big:.1f} wall-s; {v}; target < 200 MB"))
-    rows.append(("Presidio analyzer, text-file sample", "", measure_presidio(mixed, 20, args.presidio_python), ""))
-    rows.append(("phiwatch, same text-file sample", "", measure_scan_text_sample(mixed, 20, work / "home-sample"), ""))
+    rows.append(("Presidio analyzer, text-file sample", "", measure_presidio(mixed, 3, args.presidio_python), ""))
+    rows.append(("phiwatch, same text-file sample", "", measure_scan_text_sample(mixed, 3, work / "home-sample"), ""))
     print(f"\nphiwatch scan benchmark - engine {engine}, one core (taskset -c 0), python {sys.version.split()[0]}, "
           f"load average {load:.1f} on {os.cpu_count()} cores\n")
     w = [max(len(str(r[i])) for r in rows) for i in range(4)]

@@ -29,6 +29,8 @@ def _shared_engine(engine_cache, monkeypatch):
 
 def _run(args, home, **kw):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHIWATCH_")}
+    if "PHIWATCH_ENGINE" in os.environ:
+        env["PHIWATCH_ENGINE"] = os.environ["PHIWATCH_ENGINE"]
     env["PHIWATCH_HOME"] = str(home)
     env["PHIWATCH_ENGINE_CACHE"] = os.environ["PHIWATCH_TEST_ENGINE_CACHE"]
     return subprocess.run([sys.executable, "-m", "agent", "scan", *args], capture_output=True,
@@ -79,6 +81,17 @@ def test_exit_0_when_clean_and_2_on_usage(tree, tmp_path):
     assert bad.returncode == 2 and "no such file" in bad.stderr
     assert _run(["--format", "xml", str(tree)], tmp_path / "h").returncode == 2
     assert _run([], tmp_path / "h").returncode == 2
+
+
+def test_engine_choice(tree, tmp_path, monkeypatch):
+    monkeypatch.setenv("PHIWATCH_ENGINE", "re")
+    env_re = _run([str(tree), "--format", "jsonl"], tmp_path / "h1")
+    monkeypatch.delenv("PHIWATCH_ENGINE")
+    env_hs = _run([str(tree), "--format", "jsonl"], tmp_path / "h2")
+    assert env_re.stdout == env_hs.stdout and env_re.returncode == 1
+    monkeypatch.setenv("PHIWATCH_ENGINE", "bogus")
+    bad = _run([str(tree)], tmp_path / "h3")
+    assert bad.returncode == 2 and "PHIWATCH_ENGINE" in bad.stderr
 
 
 def test_error_has_reason(tmp_path, corpus):
