@@ -76,6 +76,9 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# The columns _flags() fills, in its order; an older outbox may lack some (see _upgrade).
+FLAG_COLUMNS = ("has_state", "has_findings", "complete")
+
 RETRY_AFTER_CAP = 86400.0
 REENROLL_STATUSES = {401, 403, 404}
 RETRYABLE_4XX = {408, 425}
@@ -116,6 +119,7 @@ class Outbox:
             # FULL: the WAL is fsync'd at every commit, so put() returning means on disk.
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(SCHEMA)
+            self._upgrade()
         except sqlite3.Error as e:
             raise _outbox_error(e, self.path, "open the outbox") from None
         if self.path.exists():
@@ -126,6 +130,26 @@ class Outbox:
 
     def close(self) -> None:
         self.db.close()
+
+    def _upgrade(self) -> None:
+        """An outbox written by an older agent keeps its reports: columns added since are
+        added here and filled from the stored bodies (CREATE TABLE IF NOT EXISTS leaves an
+        old table as it was)."""
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(reports)")}
+        missing = [c for c in FLAG_COLUMNS if c not in have]
+        if not missing:
+            return
+        for column in missing:
+            self.db.execute(f"ALTER TABLE reports ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+        rows = self.db.execute("SELECT seq, body FROM reports").fetchall()
+        for seq, body in rows:
+            try:
+                flags = _flags(json.loads(body))
+            except ValueError:
+                continue
+            self.db.execute("UPDATE reports SET has_state = ?, has_findings = ?, complete = ? "
+                            "WHERE seq = ?", (*flags, seq))
+        log.info("outbox upgraded: added %s for %d queued reports", ", ".join(missing), len(rows))
 
     @contextmanager
     def _txn(self, doing: str) -> Iterator[None]:

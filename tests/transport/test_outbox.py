@@ -351,3 +351,32 @@ def test_flush_while_another_process_holds_the_outbox_reports_instead_of_raising
     assert "database is locked" in res["error"]
     assert r.flush() == {"sent": 1, "pending": 0, "error": None}
     assert len(enrolled.stored()) == 1  # the resend was a duplicate
+
+
+def test_outbox_from_an_older_agent_keeps_its_reports(tmp_path):
+    """An agent upgrade must not lose what the old agent queued: an outbox whose reports
+    table predates the compaction flags is upgraded in place."""
+    import sqlite3
+
+    path = tmp_path / "outbox.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE reports (seq INTEGER PRIMARY KEY AUTOINCREMENT, report_id TEXT NOT NULL "
+        "UNIQUE, body TEXT NOT NULL, size INTEGER NOT NULL, has_state INTEGER NOT NULL, "
+        "queued_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT "
+        "NULL DEFAULT 0, delay REAL NOT NULL DEFAULT 0, last_error TEXT);")
+    body = {"report_id": "r-1", "findings": [FINDING], "findings_complete": True,
+            "posture": None, "inventory": None, "events": []}
+    old.execute("INSERT INTO reports (report_id, body, size, has_state, queued_at) "
+                "VALUES (?, ?, ?, 0, ?)", ("r-1", json.dumps(body), 10, time.time()))
+    old.commit()
+    old.close()
+    box = Outbox(path)
+    assert box.depth() == 1
+    cols = {r[1] for r in box.db.execute("PRAGMA table_info(reports)")}
+    assert {"has_findings", "complete"} <= cols
+    assert box.db.execute("SELECT has_findings, complete FROM reports").fetchone() == (1, 1)
+    box.put({"report_id": "r-2", "findings": None, "posture": POSTURE, "inventory": None,
+             "events": []})
+    assert box.depth() == 2
+    box.close()
