@@ -78,9 +78,9 @@ def detect(text: str) -> Dialect | None:
             if start and (fields < 3 or len(body) < 3):
                 break  # after a preamble, only a clear table counts (prose has semicolons)
             # Prose with one comma per line is not a table: ask for 3+ fields, or a header.
-            if fields == 2 and not _is_header(body[0]):
+            if fields == 2 and not is_header(body[0]):
                 continue
-            header = _is_header(body[0]) and not all(_is_header(r) for r in body[1:])
+            header = is_header(body[0]) and not all(is_header(r) for r in body[1:])
             key = (consistency, fields)
             if best is None or key > best[0]:
                 best = (key, Dialect(delim, header, fields, start))
@@ -88,7 +88,7 @@ def detect(text: str) -> Dialect | None:
     return best[1] if best else None
 
 
-def _is_header(row: list[str]) -> bool:
+def is_header(row: list[str]) -> bool:
     cells = [c.strip() for c in row]
     return bool(cells) and all(c and _HEADER_CELL.fullmatch(c) for c in cells)
 

@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
 from agent.classifier.formats import archive, xmlfmt
-from agent.classifier.formats.delimited import _is_header
+from agent.classifier.formats.delimited import is_header
+from agent.classifier.formats.jsonfmt import Malformed
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import Budget
-from agent.classifier.units import Table, TextBlock, Unit
+from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
 
 _DOCX_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes|comments)\.xml$")
 _PPTX_PARTS = re.compile(r"ppt/(slides/slide|notesSlides/notesSlide)(\d+)\.xml$")
@@ -27,20 +28,25 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     with archive.open_zip(src, budget, "docx") as zf:
         names = sorted(n for n in zf.namelist() if _DOCX_PARTS.match(n))
         if "word/document.xml" not in names:
-            from agent.classifier.units import ExtractionError
-
             raise ExtractionError("corrupt docx: word/document.xml is missing")
         names.remove("word/document.xml")
+        bad = ""
         for name in ["word/document.xml", *names]:
             budget.check_time()
             where = _DOCX_PARTS.match(name).group(1)
             where = "body" if where == "document" else re.sub(r"\d+$", "", where)
             part = Source(name=name, size=zf.getinfo(name).file_size, opener=_opener(zf, name))
-            root = xmlfmt.parse(part, budget, "docx")
-            if root is None:  # over max_parse_bytes: read it as text, tags blanked
+            try:
+                root = xmlfmt.parse(part, budget, "docx")
+            except Malformed as e:
+                bad = bad or e.reason
+                root = None
+            if root is None:  # too big to parse, or malformed: text with tags blanked
                 yield from xmlfmt.stripped_blocks(part, budget, where)
             else:
                 yield from _word(root, where, budget)
+        if bad:
+            raise ExtractionError(f"{bad}; read as text", partial=True)
 
 
 def pptx_units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
@@ -48,11 +54,16 @@ def pptx_units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
         parts = [
             (m.group(1), int(m.group(2)), n) for n in zf.namelist() if (m := _PPTX_PARTS.match(n))
         ]
+        bad = ""
         for kind, number, name in sorted(parts, key=lambda p: (p[1], p[0])):
             budget.check_time()
             part = Source(name=name, size=zf.getinfo(name).file_size, opener=_opener(zf, name))
             label = "slide" if kind.startswith("slides") else "notes of slide"
-            root = xmlfmt.parse(part, budget, "pptx")
+            try:
+                root = xmlfmt.parse(part, budget, "pptx")
+            except Malformed as e:
+                bad = bad or e.reason
+                root = None
             if root is None:
                 yield from xmlfmt.stripped_blocks(part, budget, f"{label} {number}")
                 continue
@@ -61,6 +72,8 @@ def pptx_units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
             if text:
                 budget.add_text(len(text))
                 yield TextBlock(text + "\n", where=f"{label} {number}")
+        if bad:
+            raise ExtractionError(f"{bad}; read as text", partial=True)
 
 
 def _opener(zf, name):  # type: ignore[no-untyped-def]
@@ -75,7 +88,7 @@ def _word(root: Element, where: str, budget: Budget) -> Iterator[Unit]:
         else:
             rows: list[list[str]] = payload  # type: ignore[assignment]
             if rows:
-                header = rows[0] if _is_header(rows[0]) else None
+                header = rows[0] if is_header(rows[0]) else None
                 yield Table(
                     header=header, rows=rows[1:] if header else rows, where=f"{where} table"
                 )

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 
 from agent.classifier.formats import textcodec
-from agent.classifier.formats.delimited import _is_header
+from agent.classifier.formats.delimited import is_header
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import Budget
 from agent.classifier.units import Table, TextBlock, Unit
@@ -75,7 +75,7 @@ def units(html: str, where: str) -> Iterator[Unit]:
         first = rows[0]
         # pandas puts the index column's header cell empty: ignore blanks when judging.
         named = [c for c in first if c]
-        header = first if named and _is_header(named) and len(rows) > 1 else None
+        header = first if named and is_header(named) and len(rows) > 1 else None
         yield Table(header=header, rows=rows[1:] if header else rows, where=where)
     text = "".join(p.text)
     text = "\n".join(line.strip() for line in text.splitlines() if line.strip())

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.classifier.formats import archive
-from agent.classifier.formats.delimited import _is_header
+from agent.classifier.formats.delimited import is_header
 from agent.classifier.formats.source import Source, needs
 from agent.classifier.limits import Budget, _size
 from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
@@ -53,7 +53,7 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
             # Sheets often open with a title line or two above the column names: take
             # the first row of 2+ name-like cells among the first few as the header.
             for line, cells in rows:
-                if len(cells) >= 2 and _is_header(cells):
+                if len(cells) >= 2 and is_header(cells):
                     header_at = (line, cells)
                     break
                 titles.append((line, cells))

@@ -428,3 +428,19 @@ def test_xml_attribute_records_become_a_table(tmp_path):
     p.write_text(f"<export>{rows}</export>")
     ((t, trows),) = drain(p).tables
     assert t.header == ["name", "mrn", "dx"] and trows[1] == [NAME, f"{MRN}1", "E11.9"]
+
+
+def test_docx_with_a_malformed_part_is_still_read(tmp_path):
+    src = write_docx(tmp_path / "a.docx")
+    p = tmp_path / "broken.docx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(p, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename.startswith("word/footer"):
+                data = data[: len(data) - 5]  # cut: the XML no longer closes
+            zout.writestr(info, data)
+    d = drain(p)
+    assert d.error.partial and str(d.error).endswith("; read as text")
+    assert str(d.error).startswith("corrupt docx: malformed XML at line")
+    text = d.all_text()
+    assert f"Discharge letter for {NAME}." in text and SSN in text  # footer as text
