@@ -7,6 +7,7 @@ new command is one new module and one line in COMMANDS.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from agent import __version__
@@ -46,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `phiwatch status | head`: the reader left. Point stdout at devnull so the
+        # interpreter's final flush does not raise again (Python docs, "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":
