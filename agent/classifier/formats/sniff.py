@@ -99,6 +99,8 @@ def sniff_text(text: str) -> str:
         return "hl7"
     if _X12.match(text):
         return "x12"
+    if stripped.startswith("{\\rtf"):
+        return "rtf"
     if stripped.startswith(("{", "[")) and _JSON_START.match(stripped):
         return _json_kind(stripped)
     if stripped.startswith("<"):

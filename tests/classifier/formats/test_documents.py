@@ -444,3 +444,28 @@ def test_docx_with_a_malformed_part_is_still_read(tmp_path):
     assert str(d.error).startswith("corrupt docx: malformed XML at line")
     text = d.all_text()
     assert f"Discharge letter for {NAME}." in text and SSN in text  # footer as text
+
+
+# As WordPad writes it (font/colour tables, \*\generator, \uc1 \u escapes, \'e9 hex).
+RTF = (
+    r"{\rtf1\ansi\ansicpg1252\deff0\nouicompat\deflang1033{\fonttbl{\f0\fnil\fcharset0 "
+    r"Calibri;}}{\colortbl ;\red255\green0\blue0;}{\*\generator Riched20 10.0.19041}"
+    r"\viewkind4\uc1 \pard\sa200\sl276\slmult1\f0\fs22\lang9 Progress note\par"
+    "\r\n"
+    r"Patient: Rosalind Quexley, MRN4417023\par"
+    "\r\n"
+    r"Dx: E11.9 \endash  Type 2 diabetes; caf\'e9 visit \u8217?s ok\par"
+    "\r\n"
+    r"{\pict\pngblip 89504e470d0a1a0a0000000d49484452}\par}"
+)
+
+
+def test_rtf_text_without_markup(tmp_path):
+    p = tmp_path / "note.doc"  # EHR exports often carry a .doc name
+    p.write_bytes(RTF.encode("ascii"))
+    d = drain(p)
+    assert d.format == "rtf" and d.error is None
+    assert d.texts[0].text == (
+        "Progress note\nPatient: Rosalind Quexley, MRN4417023\n"
+        "Dx: E11.9 - Type 2 diabetes; café visit \u2019s ok\n"
+    )
