@@ -6,6 +6,7 @@ import configparser
 import os
 import shutil
 import subprocess
+import sys
 import tomllib
 
 import pytest
@@ -80,3 +81,35 @@ def test_managed_config_example_uses_only_agent_settings():
     example = tomllib.loads((LINUX / "agent.toml").read_text())
     assert set(example) <= set(SETTINGS)
     assert {"server_url", "enrollment_secret", "fingerprint"} <= set(example)
+
+
+def test_build_deb_refuses_a_binary_of_another_version(tmp_path):
+    fake = tmp_path / "phiwatch"
+    fake.write_text("#!/bin/sh\necho phiwatch 0.0.0-old\n")
+    fake.chmod(0o755)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(LINUX / "build_deb.py"),
+            "--binary",
+            str(fake),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1
+    assert "0.0.0-old" in out.stderr and "rebuild it" in out.stderr
+    assert not list((tmp_path / "out").glob("*.deb")) if (tmp_path / "out").exists() else True
+
+
+def test_build_deb_needs_an_executable(tmp_path):
+    out = subprocess.run(
+        [sys.executable, str(LINUX / "build_deb.py"), "--binary", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1 and "scripts/build-binary" in out.stderr
