@@ -139,7 +139,8 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="bench-agent-"))
     procs: list[subprocess.Popen] = []
-    result: dict = {"cpus": os.cpu_count(), "home_gb": args.home_gb}
+    result: dict = {"cpus": os.cpu_count(), "home_gb": args.home_gb,
+                    "load_average_at_start": os.getloadavg()[0]}
     try:
         corpus = work / "corpus"
         subprocess.run([sys.executable, str(CORPUS_BUILD), str(corpus), "--seed", "1"],
@@ -266,6 +267,7 @@ def main() -> int:
         log(f"latency {result['latency']}")
         result["notifications_during_crawl"] = n_found
         result["rss_active_mb"] = tree_rss()[0]
+        result["load_average_at_end"] = os.getloadavg()[0]
     finally:
         for p in reversed(procs):
             if p.poll() is None:
