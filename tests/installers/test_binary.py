@@ -56,6 +56,12 @@ def test_rules_and_data_are_bundled_and_the_server_is_not(binary):
     modules = set(CArchiveReader(str(binary)).open_embedded_archive(pyz).toc)
     assert "agent.cli" in modules and "agent.commands.scan" in modules
     assert not [m for m in modules if m.split(".")[0] in {"server", "django", "ninja"}]
+    # Picked at run time, so invisible to PyInstaller's analysis (deployment.md 5.3):
+    # watchdog's native Linux observer (else it silently polls) and keyring's backends,
+    # which it finds through its entry points (so its metadata must be there too).
+    assert "watchdog.observers.inotify" in modules
+    assert "keyring.backends.SecretService" in modules
+    assert any(n.startswith("keyring-") and n.endswith("entry_points.txt") for n in names)
     # Package data goes with the package that reads it at import time.
     if "simple_icd_10_cm" in modules:
         assert any(n.startswith("simple_icd_10_cm/data/") for n in names)
