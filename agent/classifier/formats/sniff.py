@@ -78,8 +78,9 @@ def sniff(head: bytes) -> str:
         return "sqlite"
     if head.startswith(b"PAR1"):
         return "parquet"
-    if b"%PDF-" in head[:1024]:
-        return "pdf"
+    pdf_at = head.find(b"%PDF-", 0, 1024)
+    if pdf_at == 0 or (pdf_at > 0 and textcodec.detect(head[:pdf_at]) is None):
+        return "pdf"  # a header after some binary junk; not a text file quoting "%PDF-"
     if len(head) >= 262 and head[257:262] == b"ustar":
         return "tar"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # [MS-CFB] 2.2 header signature
@@ -194,6 +195,8 @@ def _xml_kind(text: str) -> str | None:
     root = m.group(2)
     if root.lower() == "html" and not m.group(1):
         return "html"
+    if not text.startswith("<?xml") and "</" not in body and "/>" not in body:
+        return None  # "<NAME>_SUFFIX" in prose or docs: not a document element
     opening = body[: body.find(">") + 1 if ">" in body else 2048]
     if root == "ClinicalDocument" and "urn:hl7-org:v3" in opening:
         return "ccda-xml"

@@ -52,7 +52,8 @@ def parse(src: Source, budget: Budget, kind: str = "xml") -> Element | None:
         except DefusedXmlException as e:
             # EntitiesForbidden, DTDForbidden, ExternalReferenceForbidden: the document
             # declares entities or points outside itself; we refuse rather than expand.
-            raise ExtractionError(
+            # Its text is still scanned, as plain text, where nothing gets expanded.
+            raise Malformed(
                 f"{kind} refused: {type(e).__name__} (entity expansion / external entity guard)"
             ) from None
         except ParseError as e:

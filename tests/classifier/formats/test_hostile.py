@@ -263,6 +263,8 @@ def test_billion_laughs_is_refused(tmp_path):
     assert d.format == "xml"
     reason = assert_clean_reason(d.error)
     assert reason.startswith("xml refused: EntitiesForbidden")
+    assert reason.endswith("; scanned as text") and d.error.partial
+    assert "lol" * 100 not in d.all_text()  # the raw text only: nothing expanded
 
 
 def test_xxe_is_refused_and_the_file_not_read(tmp_path):

@@ -193,3 +193,11 @@ def test_csv_with_a_report_preamble(tmp_path):
     assert pre.text == "Clinic census export\nGenerated 2026-01-02 by ops\n"
     ((t, rows),) = d.tables
     assert (t.header, rows, t.first_row_line) == (HEADER, [PATIENT_ROW, PATIENT_ROW], 5)
+
+
+def test_text_quoting_magic_or_tags_stays_text(tmp_path):
+    a = tmp_path / "media_types.py"
+    a.write_text('PDF_MAGIC = b"%PDF-"  # pdf files start with this\n')
+    b = tmp_path / "VAR.rst"
+    b.write_text("<PROJECT-NAME>_VERSION\n---------------------\n\nThe version.\n")
+    assert [drain(a).format, drain(b).format] == ["text", "text"]
