@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.utils import timezone
 
 from server.checkins.models import PostureSnapshot, Report
 from server.console.controls import BY_ID, POSTURE_IDS
@@ -27,10 +28,11 @@ def day_end(d: date) -> datetime:
     return datetime.combine(d, time.max, tzinfo=UTC)
 
 
+DEVICE_FIELDS = ["id", "hostname", "hardware_serial", "os", "os_version", "lifecycle_state"]
+
+
 def _devices(end: datetime):
-    return Device.objects.filter(enrolled_at__lte=end).only(
-        "id", "hostname", "hardware_serial", "os", "os_version", "lifecycle_state"
-    )
+    return Device.objects.filter(enrolled_at__lte=end).only(*DEVICE_FIELDS)
 
 
 def _chunks(qs) -> Iterator[list[Device]]:
@@ -73,25 +75,48 @@ POSTURE_COLUMNS = (
 )
 
 
-def posture_rows(as_of: date, report: PostureReport | None = None) -> Iterator[list[str]]:
+def _from_history(chunk: list[Device], end: datetime) -> dict[Any, tuple]:
+    """{device_id: (checked_at, {check: status}, phi_files)} as of `end`, from history."""
+    snaps = PostureSnapshot.objects.filter(
+        id__in=[d.snap_id for d in chunk if d.snap_id]).only("id", "checked_at", "checks")
+    snaps = {s.id: s for s in snaps}
+    phi = phi_files_at(end, [d.pk for d in chunk])
+    out = {}
+    for d in chunk:
+        snap = snaps.get(d.snap_id)
+        status = {c.get("id"): c.get("status", "") for c in snap.checks} if snap else {}
+        out[d.pk] = (snap.checked_at if snap else None, status, phi.get(d.pk, 0))
+    return out
+
+
+def _from_latest(chunk: list[Device]) -> dict[Any, tuple]:
+    """The same from the device rows' latest state: today's report needs no history
+    (the check-in keeps these columns equal to the newest snapshot and open findings)."""
+    return {d.pk: (d.posture_checked_at,
+                   {cid: getattr(d, f"ps_{cid}") or "" for cid in POSTURE_IDS}
+                   if d.posture_checked_at else {}, d.phi_files) for d in chunk}
+
+
+def posture_rows(as_of: date, report: PostureReport | None = None,
+                 today: date | None = None) -> Iterator[list[str]]:
     """One row per device enrolled by `as_of`: its latest posture at or before that day."""
     end = day_end(as_of)
     report = report or PostureReport(as_of)
     report.summary = {cid: {"pass": 0, "fail": 0, "other": 0} for cid in [*POSTURE_IDS, "no_phi"]}
-    latest = (PostureSnapshot.objects.filter(device=OuterRef("pk"), checked_at__lte=end)
-              .order_by("-checked_at").values("id")[:1])
-    qs = _devices(end).annotate(snap_id=Subquery(latest))
+    current = as_of == (today or timezone.now().date())
+    if current:
+        qs = _devices(end).only(*DEVICE_FIELDS, "posture_checked_at", "phi_files",
+                                *[f"ps_{cid}" for cid in POSTURE_IDS])
+    else:
+        latest = (PostureSnapshot.objects.filter(device=OuterRef("pk"), checked_at__lte=end)
+                  .order_by("-checked_at").values("id")[:1])
+        qs = _devices(end).annotate(snap_id=Subquery(latest))
     for chunk in _chunks(qs):
-        ids = [d.pk for d in chunk]
-        snaps = PostureSnapshot.objects.filter(
-            id__in=[d.snap_id for d in chunk if d.snap_id]).only("id", "checked_at", "checks")
-        snaps = {s.id: s for s in snaps}
-        phi = phi_files_at(end, ids)
+        state = _from_latest(chunk) if current else _from_history(chunk, end)
         for d in chunk:
             report.devices += 1
-            snap = snaps.get(d.snap_id)
-            status = {c.get("id"): c.get("status", "") for c in snap.checks} if snap else {}
-            if snap is None:
+            checked_at, status, n_phi = state[d.pk]
+            if checked_at is None:
                 report.no_posture += 1
             failing = []
             for cid in POSTURE_IDS:
@@ -100,13 +125,12 @@ def posture_rows(as_of: date, report: PostureReport | None = None) -> Iterator[l
                 report.summary[cid][bucket] += 1
                 if s == "fail":
                     failing.append(cid)
-            n_phi = phi.get(d.pk, 0)
             report.summary["no_phi"]["fail" if n_phi else "pass"] += 1
             if n_phi:
                 report.phi_devices += 1
                 failing.append("no_phi")
             yield ([str(d.pk), d.hostname, d.hardware_serial, d.os, d.os_version,
-                    d.lifecycle_state, snap.checked_at.isoformat() if snap else "never"]
+                    d.lifecycle_state, checked_at.isoformat() if checked_at else "never"]
                    + [status.get(cid, "") or "not reported" for cid in POSTURE_IDS]
                    + [str(n_phi), " ".join(failing)])
 

@@ -109,3 +109,16 @@ def test_csv_cells_cannot_run_as_formulas(fleet, officer):
     make_device("=HYPERLINK(1)")
     rows = csv_rows(officer.get("/console/reports/posture.csv"))
     assert "'=HYPERLINK(1)" in [r[1] for r in rows]
+
+
+def test_todays_report_from_latest_state_matches_history(fleet):
+    """Today's report reads the device rows' latest state; any other day reads history.
+    For today both must give the same rows and summary."""
+    from server.console import evidence
+
+    today = timezone.now().date()
+    fast, slow = evidence.PostureReport(today), evidence.PostureReport(today)
+    from_latest = list(evidence.posture_rows(today, fast))
+    from_history = list(evidence.posture_rows(today, slow, today=today + timedelta(days=1)))
+    assert from_latest == from_history and len(from_latest) == 5
+    assert fast.summary == slow.summary and fast.no_posture == slow.no_posture == 1
