@@ -520,6 +520,47 @@ class Daemon:
         return 0 if self.checkin() else 3
 
 
+class AlreadyRunning(Exception):
+    """Another `phiwatch run` holds the state dir (two agents would warn twice)."""
+
+
+class InstanceLock:
+    """An exclusive lock on ``<state_dir>/run.lock`` for the life of the process. The OS
+    drops it when the process dies, so a crash never leaves a stale lock."""
+
+    def __init__(self) -> None:
+        self.path = paths.state_dir() / "run.lock"
+        self._fh: Any = None
+
+    def acquire(self) -> None:
+        fh = open(self.path, "a+")
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            pid = fh.read().strip()
+            fh.close()
+            raise AlreadyRunning(f"phiwatch run is already running (pid {pid or '?'})") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
 def _default_excludes() -> tuple[str, ...]:
     from agent.watch.roots import DEFAULT_EXCLUDES
 

@@ -45,11 +45,18 @@ def run(args: argparse.Namespace) -> int:
 
     import logging
 
-    from agent.daemon import Daemon
+    from agent.daemon import AlreadyRunning, Daemon, InstanceLock
     from agent.watch import lower_priority
 
     log = logging.getLogger("phiwatch.run")
     log.info("priority lowered: %s; log at %s", lower_priority(), logfile)
+    lock = InstanceLock()
+    try:
+        lock.acquire()
+    except AlreadyRunning as e:
+        print(f"phiwatch run: {e}", file=sys.stderr)
+        logs.teardown()
+        return 1
     daemon = Daemon(roots=[os.path.abspath(r) for r in args.root], config=config)
     try:
         if args.once:
@@ -70,4 +77,5 @@ def run(args: argparse.Namespace) -> int:
     finally:
         daemon.stop()
         daemon.close()
+        lock.release()
         logs.teardown()

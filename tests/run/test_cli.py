@@ -55,6 +55,9 @@ def test_run_watches_until_sigterm(env, notifications, corpus, tmp_path):
                         == [str(target)], timeout=30, step=0.3)
         assert wait_for(lambda: notifications.received())
         assert "visit.hl7" in notifications.received()[0]["summary"]
+        second = phiwatch(["run", "--once", "--root", str(root)], env)
+        assert second.returncode == 1
+        assert f"already running (pid {proc.pid})" in second.stderr
         s = status(env)
         assert s["roots"] == [{"path": str(root), "kind": "configured", "cloud": None}]
         assert s["last_warning"]["title"] == notifications.received()[0]["summary"]
