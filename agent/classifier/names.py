@@ -30,7 +30,8 @@ _PATIENT_TRIGGER = re.compile(
     # other languages seen in exports and notes: es, fr, de, it, pt, nl
     r"paciente|nombre|apellidos?|sr|sra|srta|don|doña|nom|prénom|prenom|mme|mlle|"
     r"patientin|herr|frau|vorname|nachname|paziente|cognome|sig|utente|naam|dhr|mevr)"
-    r"\s?[:.=,#\"'-]{0,3}\s{0,3}$"
+    # "Name: ", "name=\"", "Name ........ " (dotted leaders of printed forms)
+    r"\s?[:.=,#\"'\-\s]{0,14}$"
 )
 _PROVIDER_TRIGGER = re.compile(
     r"(?i)(?:dr|doctor|provider|physician|prescriber|attending|referring|rendering|surgeon|"

@@ -23,6 +23,9 @@ CASES = [
      + "\n2024-05-01T11:00:00Z WARN pt lookup mrn=88123456 dx=I50.9 heart failure\n", "utf-8", "phi"),
     ("roster.csv", "Employee,Badge,Title,Cell\nGrace Hopper,1001,Engineer,(212) 555-0101\n"
      "Alan Turing,1002,Analyst,(212) 555-0102\n", "utf-8", "pii"),
+    ("summary.txt", "PATIENT SUMMARY\nName ................ Dawn Bailey\nMedical Record Number ....... 31759180\n"
+     "Date of Birth ............... 03/04/1970\nProblem list: hypertension; type 2 diabetes mellitus\n", "utf-8", "phi"),
+    ("Mr.txt", "Mr. Garcia is a 67-year-old man seen today for follow-up of COPD. Continue tiotropium.\n", "utf-8", "phi"),
     # hard negatives
     ("validate.py", 'import re\nSSN = re.compile(r"\\d{3}-\\d{2}-\\d{4}")\n\ndef test_ssn():\n'
      '    assert SSN.match("078-05-1120")  # the Woolworth sample card\n    assert not valid("666-12-3456")\n', "utf-8", "none"),
