@@ -40,6 +40,7 @@ from agent.classifier.formats import (
     ole2,
     parquet,
     pdf,
+    quiet,
     rtf,
     sniff,
     sqlite,
@@ -53,6 +54,8 @@ from agent.classifier.limits import DEFAULT_LIMITS, Budget, Limits
 from agent.classifier.units import ExtractionError, Table, Unit
 
 __all__ = ["EXTRACTORS", "Extraction", "extract", "extract_source"]
+
+quiet.silence()  # library warnings and logs quote content (see quiet.py)
 
 Extractor = Callable[[Source, Budget, int], Iterator[Unit]]
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 from agent.classifier.formats.source import Source, needs
 from agent.classifier.limits import Budget
 from agent.classifier.units import ExtractionError, TextBlock, Unit
-
-# pypdf logs recoverable problems as warnings; a few quote object contents, which may be
-# PHI, so only errors get through to whatever logging the agent configures.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:

@@ -417,3 +417,39 @@ def test_xlsx_with_a_bogus_dimension_is_not_padded(tmp_path):
     assert d.error is None
     ((t, rows),) = d.tables
     assert t.header == HEADER and rows == [PATIENT_ROW]
+
+
+LEAK_SCRIPT = textwrap.dedent(
+    """
+    import logging, sys
+    logging.basicConfig(level=logging.DEBUG)  # as verbose as an agent could be set up
+    from agent.classifier.formats import extract
+    from agent.classifier.units import ExtractionError, Table
+    for path in sys.argv[1:]:
+        try:
+            for u in extract(path).units:
+                if isinstance(u, Table):
+                    list(u.rows)
+        except ExtractionError as e:
+            print(e.reason)
+    """
+)
+
+
+def test_library_warnings_and_logs_never_quote_content(tmp_path):
+    # A damaged transfer syntax UID (same length): pydicom then warns and logs
+    # "Invalid value for VR UI: '1.2.840.MRN4417023.'", quoting the bytes it read.
+    p = write_dicom(tmp_path / "bad-uid.dcm")
+    data = p.read_bytes()
+    assert b"1.2.840.10008.1.2.1" in data
+    p.write_bytes(data.replace(b"1.2.840.10008.1.2.1", f"1.2.840.{MRN}.".encode(), 1))
+    out = subprocess.run(
+        [sys.executable, "-W", "default", "-c", LEAK_SCRIPT, str(p)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert out.returncode == 0, out.stderr[-300:]
+    for v in PLANTED:
+        assert v not in out.stdout and v not in out.stderr
