@@ -7,6 +7,7 @@ OS branches. Only the event types we act on are subscribed, so reads by other pr
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
@@ -121,7 +122,12 @@ class Watcher:
                 self._watches[root.key] = self.observer.schedule(
                     _Handler(self, root), root.key, recursive=True, event_filter=EVENTS)
             except OSError as e:
-                raise WatchError(f"cannot watch {root.key}: {e.strerror or type(e).__name__}") from e
+                why = e.strerror or type(e).__name__
+                if e.errno == errno.ENOSPC:
+                    # inotify(7): one watch per folder, capped per user; the crawl and the
+                    # daily rescan still cover the root, only live events are lost.
+                    why = "inotify watch limit reached (raise fs.inotify.max_user_watches)"
+                raise WatchError(f"cannot watch {root.key}: {why}") from e
         log.info("watching %s (%s)", root.key, root.kind)
 
     def remove(self, root: Root) -> None:
