@@ -30,7 +30,7 @@ MAX_LINE = 1 << 20
 
 # A header cell names a column: words, spaces and a little punctuation ("D.O.B.", "MRN#",
 # "Pt Name", "dx_code"), no digits-only values, no e-mail or dates.
-_HEADER_CELL = re.compile(r"[A-Za-z_][\w .#/()%?&:'-]{0,63}")
+_HEADER_CELL = re.compile(r"[^\W\d][\w .#/()%?&:'-]{0,63}")  # any script: "Prénom", "Âge"
 
 
 @dataclass(frozen=True)

@@ -201,3 +201,15 @@ def test_text_quoting_magic_or_tags_stays_text(tmp_path):
     b = tmp_path / "VAR.rst"
     b.write_text("<PROJECT-NAME>_VERSION\n---------------------\n\nThe version.\n")
     assert [drain(a).format, drain(b).format] == ["text", "text"]
+
+
+def test_header_in_another_language_and_excel_utf16_export(tmp_path):
+    # Excel's "Unicode text" export: UTF-16 LE with a BOM, tab-separated.
+    text = "Âge\tPrénom\tNom\tDiagnostic\n61\tRosalind\tQuexley\tE11.9\n44\tAnn\tDoe\tI10\n"
+    p = tmp_path / "export.txt"
+    p.write_bytes(text.encode("utf-16"))
+    d = drain(p)
+    assert d.format == "tsv"
+    ((t, rows),) = d.tables
+    assert t.header == ["Âge", "Prénom", "Nom", "Diagnostic"]
+    assert rows[0] == ["61", "Rosalind", "Quexley", "E11.9"]
