@@ -50,7 +50,8 @@ from agent.watch.scanner import FIRST_LOOK_BYTES, InProcess, ScannerPool
 log = logging.getLogger("phiwatch.daemon")
 
 CRAWL_STATE = "crawl.json"
-SCANNER_IDLE_SECONDS = 120.0  # a classifier child with no work for this long exits
+SCANNER_IDLE_SECONDS = 120.0
+EARLY_CHECKIN_GAP = 60.0  # at most one early check-in (new PHI, crawl done) per minute  # a classifier child with no work for this long exits
 MOUNT_POLL_SECONDS = 2
 DEFAULTS = {"checkin_interval_seconds": 600, "posture_interval_seconds": 3600,
             "rescan_interval_seconds": 86400, "crawl_bytes_per_second": 20_000_000,
@@ -108,6 +109,8 @@ class Daemon:
         self._crawl_wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._watching = False
+        self._checkin_soon = threading.Event()
+        self._last_checkin = 0.0
         self._roots_lock = threading.Lock()
         self.processed = 0  # files classified (tests and the bench read it)
         self._busy = 0  # files being classified by the workers right now
@@ -194,6 +197,10 @@ class Daemon:
             self.checkin()
         while not self.stop_event.is_set():
             self.scheduler.run_pending()
+            if self._checkin_soon.is_set() and time.monotonic() - self._last_checkin > EARLY_CHECKIN_GAP:
+                # New PHI or a finished crawl: tell the server now, not at the next interval.
+                self._checkin_soon.clear()
+                self.checkin()
             idle = self.scheduler.idle_seconds
             self.stop_event.wait(min(max(idle or 0.0, 0.05), MOUNT_POLL_SECONDS))
 
@@ -317,6 +324,8 @@ class Daemon:
                 return "none", read
         volume = self.volume_info(path)
         change = self.store.record(result, volume)
+        if change in ("opened", "escalated"):
+            self._checkin_soon.set()
         if change in ("opened", "escalated") and alert:
             self.notifier.alert(Alert(
                 path=path, classification=result.classification,
@@ -356,6 +365,7 @@ class Daemon:
                     return
                 if self.crawler.crawl(r):
                     self.reconcile(r)
+                    self._checkin_soon.set()
                     prog = self.crawler.progress()["roots"].get(r.key, {})
                     self.store.add_event("scan_completed", {
                         "root_kind": r.kind, "files": prog.get("files", 0),
@@ -460,6 +470,7 @@ class Daemon:
     def checkin(self, *, flush: bool = True) -> bool:
         """Queue one report (pending posture, all open findings, new events) and try to
         send it. True when the report is durably queued."""
+        self._last_checkin = time.monotonic()
         if self.reporter is None:
             log.info("check-in skipped: reporting is not set up")
             return False
