@@ -83,3 +83,13 @@ def test_enroll_checkin_replay_and_cli_over_real_https(https_server):
     assert {v["rule"] for v in json.loads(out)} == {
         "phi_on_workstation", "phi_on_unencrypted_volume", "disk_not_encrypted"}
     assert "intact" in https_server.cli("audit", "verify").stdout
+
+
+def test_simulator_checks_in_a_small_fleet_over_https(https_server):
+    out = https_server.cli("simulate", "--url", https_server.url, "--ca-cert",
+                           str(https_server.cert), "--devices", "6", "--concurrency", "3",
+                           "--reports", "2", "--format", "json").stdout
+    result = json.loads(out)
+    assert (result["enrolled"], result["checkins"], result["checkins_ok"]) == (6, 12, 12)
+    assert result["checkin_statuses"] == {"200": 12}
+    assert result["p95_ms"] >= result["p50_ms"] > 0
