@@ -102,11 +102,13 @@ def analyze_text(engine: Engine, text: str, ev: Evidence, *, where: str = "",
 
 def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
                   line: int | None = None, overlap_bytes: int = 0) -> None:
-    hits = [h for h in engine.scan(data) if h.counted and h.end > overlap_bytes]
-    if not hits:
+    found = [h for h in engine.scan(data) if h.end > overlap_bytes]
+    hits = [h for h in found if h.counted]
+    near = [h for h in found if h.counted or h.category == "trigger"]
+    if not near:
         return
     size = len(data)
-    spans = [(0, size)] if size <= SMALL_BLOCK else _merge_windows(hits, size, PROXIMITY)
+    spans = [(0, size)] if size <= SMALL_BLOCK else _merge_windows(near, size, PROXIMITY)
     seen_names: set[int] = set()
     ids: list[tuple[int, int, str]] = []  # (start, end, kind) of person identifiers (patient)
     for ws, we in spans:

@@ -22,7 +22,7 @@ from agent.classifier.errors import RuleError
 from agent.classifier.validators import VALIDATORS
 
 THRESHOLD = 0.5  # a finding counts at or above this score
-CATEGORIES = ("identifier", "health")
+CATEGORIES = ("identifier", "health", "trigger")  # trigger: opens a names window, counts nothing
 SUBJECTS = ("patient", "provider")
 
 

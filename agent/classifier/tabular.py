@@ -26,7 +26,7 @@ from itertools import chain, islice, repeat
 from agent.classifier import validators
 from agent.classifier.engine import Engine
 from agent.classifier.evidence import WEAK_KINDS, Evidence, analyze_bytes
-from agent.classifier.names import find_names
+from agent.classifier.names import find_names, looks_like_name
 from agent.classifier.rules import header_kinds
 from agent.classifier.units import Table
 
@@ -117,6 +117,9 @@ def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) ->
         for category, subject, kind in entries:
             if category == "identifier" and not negative and col.id_kind is None:
                 if values and _frac(values, CELL_CHECKS.get(kind, _idlike)) >= 0.5:
+                    if kind == "name" and name.strip().lower() == "name" and \
+                            _frac(values, looks_like_name) < 0.3:
+                        continue  # a bare "name" column of things, not people (schemas, configs)
                     col.id_kind, col.subject = kind, subject
             elif category == "health" and col.health_kind is None and values:
                 col.health_kind = kind
@@ -135,6 +138,8 @@ def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) ->
         data = v.encode("utf-8", "replace")
         kinds_shape, kinds_valid = set(), set()
         for h in engine.scan(data):
+            if h.category == "trigger":
+                continue
             kinds_shape.add(h.kind)
             meta[h.kind] = (h.category, h.subject)
             if h.counted:
