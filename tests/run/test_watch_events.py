@@ -152,3 +152,36 @@ def test_big_file_warns_after_a_first_look_then_full_counts(make_daemon, corpus,
     assert full["classification"] == "phi" and sum(full["identifiers"].values()) > 0
     assert observed.sizes(target) == [len(body), len(body)]
     assert len(events_of(d, "finding_opened")) == 1
+
+
+def test_new_phi_triggers_an_early_check_in(make_daemon, corpus, tmp_path, monkeypatch):
+    import threading
+
+    from agent import daemon as daemon_mod
+    from agent.reporter import Reporter
+
+    monkeypatch.setattr(daemon_mod, "EARLY_CHECKIN_GAP", 0.0)
+    root = tmp_path / "root"
+    root.mkdir()
+    # Not enrolled: reports wait in the real outbox. The daemon's loop runs in this (its
+    # creating) thread, as in `phiwatch run`; a helper thread plays the engineer and
+    # reads the outbox through a Reporter of its own (SQLite objects are per thread).
+    d = make_daemon([root], reporter=Reporter(), policy={"crawl_bytes_per_second": 0})
+    seen: list[bool] = []
+
+    def engineer() -> None:
+        mine = Reporter()
+        try:
+            seen.append(bool(wait_for(lambda: mine.outbox.depth() == 1)))  # crawl done
+            shutil.copyfile(sample(corpus, "phi", "hl7")[0], root / "adt.hl7")
+            seen.append(bool(wait_for(lambda: mine.outbox.depth() == 2)))  # new finding
+        finally:
+            mine.close()
+            d.stop_event.set()
+
+    helper = threading.Thread(target=engineer)
+    helper.start()
+    d.run_forever(posture_first=False)
+    helper.join(timeout=60)
+    assert seen == [True, True]
+    assert d.store.pending_events() == []  # all handed to the outbox
