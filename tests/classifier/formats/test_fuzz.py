@@ -59,6 +59,7 @@ def seeds(tmp_path_factory) -> dict[str, bytes]:
     return files
 
 
+@pytest.mark.filterwarnings("ignore")  # pytest resets warning filters per test; see quiet.py
 @pytest.mark.parametrize(
     "kind", ["xlsx", "docx", "pdf", "dcm", "sqlite", "parquet", "zip", "fhir", "hl7", "ccda", "csv"]
 )
