@@ -170,7 +170,8 @@ def simulate(url: str, ca_cert: str, secret: str, devices: int, concurrency: int
 
     def do_checkin(conn: Conn, job):
         device_id, token, has_phi, n = job
-        body = make_report(random.Random(hash((device_id, n))), device_id, n, has_phi)
+        # Seeded by device: a device keeps its posture from report to report, as real ones do.
+        body = make_report(random.Random(device_id), device_id, n, has_phi)
         return conn.post("/api/v1/checkin", body, token)[0]
 
     if on_phase:

@@ -31,13 +31,18 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=env_int("PHIWATCH_WORKERS",
                                                                    (os.cpu_count() or 1) * 2))
         parser.add_argument("--threads", type=int, default=env_int("PHIWATCH_THREADS", 4))
+        parser.add_argument("--no-migrate", action="store_true",
+                            help="skip migrate (several servers on one PostgreSQL: migrate once)")
         parser.add_argument("--sweep-every", type=float, default=900,
                             help="seconds between silent-device sweeps (0: none; use cron)")
 
-    def handle(self, *args, bind, workers, threads, sweep_every, **opts):
+    def handle(self, *args, bind, workers, threads, sweep_every, no_migrate, **opts):
         host, port = parse_bind(bind)
         home = data_dir()
-        call_command("migrate", interactive=False, verbosity=0)
+        if no_migrate:
+            call_command("check")
+        else:
+            call_command("migrate", interactive=False, verbosity=0)
         # Workers are forked after this: they must not share the master's connection.
         connections.close_all()
         cert, key = tls.ensure_certificate(home, [host])
