@@ -170,8 +170,9 @@ def start_server(home: Path, workers: int = 2, threads: int = 4,
         if line.startswith("fingerprint SHA256:"):
             break
     assert lines and lines[-1].startswith("fingerprint"), (lines, (home / "server.log").read_text())
-    url = lines[0].split(" ", 1)[1].rstrip("/")
-    cert = Path(lines[1].split(" ", 1)[1])
+    said = {line.split(": ", 1)[0]: line.split(": ", 1)[1] for line in lines if ": " in line}
+    url = said["phiwatch-server"].rstrip("/")
+    cert = Path(said["certificate"])
     # Wait until gunicorn accepts connections (bounded; not a timing assertion).
     for _ in range(300):
         try:
@@ -181,7 +182,7 @@ def start_server(home: Path, workers: int = 2, threads: int = 4,
             if proc.poll() is not None:
                 raise AssertionError((home / "server.log").read_text()) from None
             time.sleep(0.1)
-    return LiveServer(url, cert, lines[2].split(": ", 1)[1], env, proc)
+    return LiveServer(url, cert, said["fingerprint SHA256"], env, proc)
 
 
 def stop_server(server: LiveServer) -> None:
