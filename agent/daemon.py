@@ -53,9 +53,13 @@ CRAWL_STATE = "crawl.json"
 SCANNER_IDLE_SECONDS = 120.0
 EARLY_CHECKIN_GAP = 60.0  # at most one early check-in (new PHI, crawl done) per minute  # a classifier child with no work for this long exits
 MOUNT_POLL_SECONDS = 2
-DEFAULTS = {"checkin_interval_seconds": 600, "posture_interval_seconds": 3600,
-            "rescan_interval_seconds": 86400, "crawl_bytes_per_second": 20_000_000,
-            "report_paths": "hashed"}
+DEFAULTS = {
+    "checkin_interval_seconds": 600,
+    "posture_interval_seconds": 3600,
+    "rescan_interval_seconds": 86400,
+    "crawl_bytes_per_second": 20_000_000,
+    "report_paths": "hashed",
+}
 
 
 class Daemon:
@@ -67,14 +71,21 @@ class Daemon:
     None for local-only), ``policy`` (dict; default: the reporter's or rules/policy.yaml).
     """
 
-    def __init__(self, *, roots: list[str] | None = None, config: Any = None,
-                 policy: dict | None = None, reporter: Any = "auto",
-                 backend: Backend | None = None,
-                 mount_table: Callable[[], dict[str, Volume]] | None = None,
-                 is_removable: Callable[[Volume], bool] | None = None,
-                 classify: Callable[..., Any] | None = None,
-                 gather: float = 0.3, hold: float = 10.0,
-                 scanner_idle: float = SCANNER_IDLE_SECONDS) -> None:
+    def __init__(
+        self,
+        *,
+        roots: list[str] | None = None,
+        config: Any = None,
+        policy: dict | None = None,
+        reporter: Any = "auto",
+        backend: Backend | None = None,
+        mount_table: Callable[[], dict[str, Volume]] | None = None,
+        is_removable: Callable[[Volume], bool] | None = None,
+        classify: Callable[..., Any] | None = None,
+        gather: float = 0.3,
+        hold: float = 10.0,
+        scanner_idle: float = SCANNER_IDLE_SECONDS,
+    ) -> None:
         self.config = config
         self.reporter = self._make_reporter(config) if reporter == "auto" else reporter
         self.policy = {**DEFAULTS, **(policy if policy is not None else self._load_policy())}
@@ -83,7 +94,8 @@ class Daemon:
         self.filt = PathFilter(
             exclude=tuple(_default_excludes()) + tuple(_cfg(config, "exclude", []) or ()),
             include=tuple(_cfg(config, "include", []) or ()),
-            own_dirs=agent_dirs())
+            own_dirs=agent_dirs(),
+        )
         self.stop_event = threading.Event()
         self.store = FindingsStore()
         self.queue = WorkQueue()  # files that changed: a quick first look each
@@ -91,20 +103,28 @@ class Daemon:
         self.notifier = Notifier(backend, gather=gather, hold=hold, on_shown=self._on_shown)
         self.debouncer = Debouncer(self._ready, expect_close=Watcher.emits_close())
         self.watcher = Watcher(self.filt, self.debouncer, self._gone, self._folder)
-        self.budget = ByteBudget(float(self.policy["crawl_bytes_per_second"]),
-                                 stop=self.stop_event)
+        self.budget = ByteBudget(float(self.policy["crawl_bytes_per_second"]), stop=self.stop_event)
         if classify is not None:
             from agent.classifier import Cache
 
             self.scanner: ScannerPool | InProcess = InProcess(
-                classify, Cache(paths.cache_dir() / "scan.sqlite"))
+                classify, Cache(paths.cache_dir() / "scan.sqlite")
+            )
         else:
             self.scanner = ScannerPool(idle_timeout=scanner_idle)
-        self.crawler = Crawler(paths.state_dir() / CRAWL_STATE, self.filt, self._crawl_one,
-                               self.budget, self.stop_event)
-        self.mounts = MountMonitor(self._mounted, self._unmounted,
-                                   **({"table": mount_table} if mount_table else {}),
-                                   is_removable=is_removable)
+        self.crawler = Crawler(
+            paths.state_dir() / CRAWL_STATE,
+            self.filt,
+            self._crawl_one,
+            self.budget,
+            self.stop_event,
+        )
+        self.mounts = MountMonitor(
+            self._mounted,
+            self._unmounted,
+            **({"table": mount_table} if mount_table else {}),
+            is_removable=is_removable,
+        )
         self.scheduler = schedule.Scheduler()
         self._crawl_wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -133,8 +153,9 @@ class Daemon:
             try:
                 return dict(self.reporter.policy())
             except Exception as e:
-                log.warning("server policy unavailable (%s); using the shipped one",
-                            type(e).__name__)
+                log.warning(
+                    "server policy unavailable (%s); using the shipped one", type(e).__name__
+                )
         from agent.policy import load_policy
 
         return dict(load_policy())
@@ -143,9 +164,15 @@ class Daemon:
     def start(self) -> None:
         """Start watching and crawling; returns at once."""
         self.store.add_event("agent_started", {"version": __version__})
-        self.store.set_meta("daemon", {"pid": os.getpid(), "started": now_iso(),
-                                       "backend": self.notifier.backend.name,
-                                       "observer": self.watcher.backend})
+        self.store.set_meta(
+            "daemon",
+            {
+                "pid": os.getpid(),
+                "started": now_iso(),
+                "backend": self.notifier.backend.name,
+                "observer": self.watcher.backend,
+            },
+        )
         self.watcher.start()
         self._watching = True
         for r in disjoint(self.roots):
@@ -157,14 +184,21 @@ class Daemon:
         self.debouncer.start()
         self.notifier.start()
         self.mounts.poll()  # volumes already mounted at start
-        for name, target in (("phiwatch-worker", self._work), ("phiwatch-deep", self._work_deep),
-                             ("phiwatch-crawl", self._crawl)):
+        for name, target in (
+            ("phiwatch-worker", self._work),
+            ("phiwatch-deep", self._work_deep),
+            ("phiwatch-crawl", self._crawl),
+        ):
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
             self._threads.append(t)
         self._schedule()
-        log.info("agent started: %d roots, notifications via %s, observer %s",
-                 len(self.roots), self.notifier.backend.name, self.watcher.backend)
+        log.info(
+            "agent started: %d roots, notifications via %s, observer %s",
+            len(self.roots),
+            self.notifier.backend.name,
+            self.watcher.backend,
+        )
 
     def _schedule(self) -> None:
         """(Re)build the jobs from the policy's intervals."""
@@ -181,8 +215,7 @@ class Daemon:
             new = {**DEFAULTS, **dict(self.reporter.policy())}
         except Exception:
             return
-        keys = ("posture_interval_seconds", "checkin_interval_seconds",
-                "rescan_interval_seconds")
+        keys = ("posture_interval_seconds", "checkin_interval_seconds", "rescan_interval_seconds")
         changed = any(new.get(k) != self.policy.get(k) for k in keys)
         self.policy = new
         self.budget.rate = float(new["crawl_bytes_per_second"])
@@ -197,7 +230,10 @@ class Daemon:
             self.checkin()
         while not self.stop_event.is_set():
             self.scheduler.run_pending()
-            if self._checkin_soon.is_set() and time.monotonic() - self._last_checkin > EARLY_CHECKIN_GAP:
+            if (
+                self._checkin_soon.is_set()
+                and time.monotonic() - self._last_checkin > EARLY_CHECKIN_GAP
+            ):
                 # New PHI or a finished crawl: tell the server now, not at the next interval.
                 self._checkin_soon.clear()
                 self.checkin()
@@ -312,8 +348,9 @@ class Daemon:
             return "none", 0
         first_look = quick and st.st_size > FIRST_LOOK_BYTES
         try:
-            result, read = self.scanner.classify(path, first_look=first_look,
-                                                 lane="quick" if quick else "deep")
+            result, read = self.scanner.classify(
+                path, first_look=first_look, lane="quick" if quick else "deep"
+            )
         except Exception as e:  # the classifier should return `error`; never crash on it
             log.error("could not classify %s: %s", path, type(e).__name__)
             return "none", 0
@@ -327,11 +364,17 @@ class Daemon:
         if change in ("opened", "escalated"):
             self._checkin_soon.set()
         if change in ("opened", "escalated") and alert:
-            self.notifier.alert(Alert(
-                path=path, classification=result.classification,
-                identifiers=dict(result.identifiers), health=dict(result.health),
-                removable=bool(volume.get("removable")), cloud=volume.get("cloud"),
-                encrypted=volume.get("encrypted")))
+            self.notifier.alert(
+                Alert(
+                    path=path,
+                    classification=result.classification,
+                    identifiers=dict(result.identifiers),
+                    health=dict(result.health),
+                    removable=bool(volume.get("removable")),
+                    cloud=volume.get("cloud"),
+                    encrypted=volume.get("encrypted"),
+                )
+            )
         elif change == "cleaned":
             log.info("finding resolved (cleaned): %s", path)
         elif result.classification == "error":
@@ -367,18 +410,26 @@ class Daemon:
                     self.reconcile(r)
                     self._checkin_soon.set()
                     prog = self.crawler.progress()["roots"].get(r.key, {})
-                    self.store.add_event("scan_completed", {
-                        "root_kind": r.kind, "files": prog.get("files", 0),
-                        "bytes": prog.get("bytes", 0)})
+                    self.store.add_event(
+                        "scan_completed",
+                        {
+                            "root_kind": r.kind,
+                            "files": prog.get("files", 0),
+                            "bytes": prog.get("bytes", 0),
+                        },
+                    )
             self._crawl_wake.wait()
             self._crawl_wake.clear()
 
     def reconcile(self, root: Root) -> int:
         """After a full crawl: findings under ``root`` whose file is gone were deleted
         while nobody watched (agent stopped, volume written elsewhere). Resolve them."""
-        gone = [f["path"] for f in self.store.open_findings()
-                if (f["path"] == root.key or f["path"].startswith(root.key + os.sep))
-                and not os.path.lexists(f["path"])]
+        gone = [
+            f["path"]
+            for f in self.store.open_findings()
+            if (f["path"] == root.key or f["path"].startswith(root.key + os.sep))
+            and not os.path.lexists(f["path"])
+        ]
         for p in gone:
             self.store.resolve(p, "deleted")
         if gone:
@@ -397,8 +448,13 @@ class Daemon:
         """Tests and the bench: wait until the crawl is done and no work is pending."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if (self.crawl_done() and not len(self.queue) and not len(self.deep)
-                    and not len(self.debouncer) and not self._busy):
+            if (
+                self.crawl_done()
+                and not len(self.queue)
+                and not len(self.deep)
+                and not len(self.debouncer)
+                and not self._busy
+            ):
                 return True
             time.sleep(0.05)
         return False
@@ -452,9 +508,14 @@ class Daemon:
         headline: dict[str, int] = {}
         for c in checks:
             headline[c["status"]] = headline.get(c["status"], 0) + 1
-        self.store.set_meta("posture", {
-            **result, "headline": headline,
-            "failing": [c["id"] for c in checks if c["status"] == "fail"]})
+        self.store.set_meta(
+            "posture",
+            {
+                **result,
+                "headline": headline,
+                "failing": [c["id"] for c in checks if c["status"] == "fail"],
+            },
+        )
         self.store.set_meta("posture_pending", True)
         return result
 
@@ -487,9 +548,12 @@ class Daemon:
         events = self.store.pending_events()
         try:
             self.reporter.queue(
-                posture=posture, inventory=self._inventory() if posture else None,
-                findings=self.store.open_findings(), findings_complete=self.crawl_done(),
-                events=[{k: e[k] for k in ("event_id", "type", "at", "data")} for e in events])
+                posture=posture,
+                inventory=self._inventory() if posture else None,
+                findings=self.store.open_findings(),
+                findings_complete=self.crawl_done(),
+                events=[{k: e[k] for k in ("event_id", "type", "at", "data")} for e in events],
+            )
         except Exception as e:
             log.error("check-in could not be queued: %s", e)
             return False
@@ -510,8 +574,16 @@ class Daemon:
 
     # -- notifications -------------------------------------------------------------------
     def _on_shown(self, n: Notification, count: int, delivered: bool) -> None:
-        self.store.set_meta("last_warning", {"title": n.title, "body": n.body, "files": count,
-                                             "delivered": delivered, "at": now_iso()})
+        self.store.set_meta(
+            "last_warning",
+            {
+                "title": n.title,
+                "body": n.body,
+                "files": count,
+                "delivered": delivered,
+                "at": now_iso(),
+            },
+        )
 
     # -- --once --------------------------------------------------------------------------
     def once(self) -> int:
@@ -524,8 +596,10 @@ class Daemon:
         for r in disjoint(self.roots):
             if self.crawler.crawl(r):
                 self.reconcile(r)
-        self.store.add_event("scan_completed", {"files": sum(
-            v.get("files", 0) for v in self.crawler.progress()["roots"].values())})
+        self.store.add_event(
+            "scan_completed",
+            {"files": sum(v.get("files", 0) for v in self.crawler.progress()["roots"].values())},
+        )
         self.notifier.start()
         self.notifier.stop()  # shows what the scan gathered
         return 0 if self.checkin() else 3

@@ -81,8 +81,8 @@ class FindingsStore:
         ts = now_iso()
         with self._lock:
             row = self._db.execute(
-                "SELECT classification, identifiers, health FROM findings WHERE path=?",
-                (path,)).fetchone()
+                "SELECT classification, identifiers, health FROM findings WHERE path=?", (path,)
+            ).fetchone()
             if cls not in REPORTED:
                 if row is None:
                     return "none"
@@ -95,24 +95,31 @@ class FindingsStore:
             if row is None:
                 self._db.execute(
                     "INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?)",
-                    (path, cls, ids, health, result.format, int(result.bytes), vol, ts, ts))
+                    (path, cls, ids, health, result.format, int(result.bytes), vol, ts, ts),
+                )
                 self._event("finding_opened", self._event_data(path, cls, result))
                 return "opened"
             self._db.execute(
                 "UPDATE findings SET classification=?, identifiers=?, health=?, format=?,"
                 " bytes=?, volume=?, last_seen=? WHERE path=?",
-                (cls, ids, health, result.format, int(result.bytes), vol, ts, path))
+                (cls, ids, health, result.format, int(result.bytes), vol, ts, path),
+            )
             old_cls, old_ids, old_health = row
-            new_kinds = (set(result.identifiers) - set(json.loads(old_ids))
-                         | set(result.health) - set(json.loads(old_health)))
+            new_kinds = set(result.identifiers) - set(json.loads(old_ids)) | set(
+                result.health
+            ) - set(json.loads(old_health))
             if (old_cls, cls) == ("pii", "phi") or new_kinds:
                 self._event("finding_opened", self._event_data(path, cls, result))
                 return "escalated"
             return "updated"
 
     def _event_data(self, path: str, cls: str, result: Any) -> dict:
-        return {"path": path, "classification": cls,
-                "identifiers": dict(result.identifiers), "health": dict(result.health)}
+        return {
+            "path": path,
+            "classification": cls,
+            "identifiers": dict(result.identifiers),
+            "health": dict(result.health),
+        }
 
     def resolve(self, path: str, reason: str, *, folder: bool = False) -> int:
         """Resolve the finding at ``path`` (and, for a folder, every finding under it)
@@ -121,11 +128,12 @@ class FindingsStore:
             if folder:
                 like = path.rstrip(os.sep) + os.sep
                 rows = self._db.execute(
-                    "SELECT path FROM findings WHERE substr(path, 1, ?) = ?",
-                    (len(like), like)).fetchall()
+                    "SELECT path FROM findings WHERE substr(path, 1, ?) = ?", (len(like), like)
+                ).fetchall()
             else:
-                rows = self._db.execute("SELECT path FROM findings WHERE path=?",
-                                        (path,)).fetchall()
+                rows = self._db.execute(
+                    "SELECT path FROM findings WHERE path=?", (path,)
+                ).fetchall()
             for (p,) in rows:
                 self._db.execute("DELETE FROM findings WHERE path=?", (p,))
                 self._event("finding_resolved", {"path": p, "reason": reason})
@@ -136,22 +144,36 @@ class FindingsStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT path, classification, identifiers, health, format, bytes, volume,"
-                " first_seen, last_seen FROM findings ORDER BY path").fetchall()
-        return [{"path": r[0], "classification": r[1], "identifiers": json.loads(r[2]),
-                 "health": json.loads(r[3]), "format": r[4], "bytes": r[5],
-                 "volume": json.loads(r[6]), "first_seen": r[7], "last_seen": r[8]}
-                for r in rows]
+                " first_seen, last_seen FROM findings ORDER BY path"
+            ).fetchall()
+        return [
+            {
+                "path": r[0],
+                "classification": r[1],
+                "identifiers": json.loads(r[2]),
+                "health": json.loads(r[3]),
+                "format": r[4],
+                "bytes": r[5],
+                "volume": json.loads(r[6]),
+                "first_seen": r[7],
+                "last_seen": r[8],
+            }
+            for r in rows
+        ]
 
     def counts(self) -> dict[str, int]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT classification, count(*) FROM findings GROUP BY classification")
+                "SELECT classification, count(*) FROM findings GROUP BY classification"
+            )
             return dict(rows.fetchall())
 
     # -- events ------------------------------------------------------------------------
     def _event(self, type_: str, data: dict) -> None:
-        self._db.execute("INSERT INTO events (event_id, type, at, data) VALUES (?,?,?,?)",
-                         (str(uuid.uuid4()), type_, now_iso(), json.dumps(data, sort_keys=True)))
+        self._db.execute(
+            "INSERT INTO events (event_id, type, at, data) VALUES (?,?,?,?)",
+            (str(uuid.uuid4()), type_, now_iso(), json.dumps(data, sort_keys=True)),
+        )
 
     def add_event(self, type_: str, data: dict) -> None:
         with self._lock:
@@ -161,10 +183,12 @@ class FindingsStore:
         """Events not yet handed to the reporter, oldest first (with ``seq`` for ack)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, event_id, type, at, data FROM events ORDER BY seq LIMIT ?",
-                (limit,)).fetchall()
-        return [{"seq": r[0], "event_id": r[1], "type": r[2], "at": r[3],
-                 "data": json.loads(r[4])} for r in rows]
+                "SELECT seq, event_id, type, at, data FROM events ORDER BY seq LIMIT ?", (limit,)
+            ).fetchall()
+        return [
+            {"seq": r[0], "event_id": r[1], "type": r[2], "at": r[3], "data": json.loads(r[4])}
+            for r in rows
+        ]
 
     def ack_events(self, upto_seq: int) -> None:
         """The reporter's durable outbox holds them now: drop ours."""
@@ -174,8 +198,10 @@ class FindingsStore:
     # -- meta --------------------------------------------------------------------------
     def set_meta(self, key: str, value: Any) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                             (key, json.dumps(value, sort_keys=True)))
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                (key, json.dumps(value, sort_keys=True)),
+            )
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         with self._lock:

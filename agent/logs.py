@@ -51,7 +51,9 @@ def mask(text: str) -> str:
 def _safe_exc(exc_info) -> str:
     etype, _value, tb = exc_info
     frames = traceback.extract_tb(tb)
-    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in reversed(frames[-5:]))
+    where = " <- ".join(
+        f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in reversed(frames[-5:])
+    )
     return f"{etype.__name__} (message withheld) at {where}"
 
 
@@ -86,8 +88,10 @@ def setup(level: str | int = "INFO", *, console: bool = False) -> Path:
     logger.setLevel(level)
     path = paths.log_dir() / LOG_FILE
     handlers: list[logging.Handler] = [
-        logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                             encoding="utf-8")]
+        logging.handlers.RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
+    ]
     if console:
         handlers.append(logging.StreamHandler(sys.stderr))
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")

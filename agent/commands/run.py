@@ -13,12 +13,19 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--once", action="store_true",
-                        help="one posture run, one scan of the roots, one check-in, then exit")
-    parser.add_argument("--root", action="append", metavar="PATH", default=[],
-                        help="watch and scan PATH instead of the configured roots (repeatable)")
-    parser.add_argument("--verbose", "-v", action="store_true",
-                        help="also log to stderr")
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="one posture run, one scan of the roots, one check-in, then exit",
+    )
+    parser.add_argument(
+        "--root",
+        action="append",
+        metavar="PATH",
+        default=[],
+        help="watch and scan PATH instead of the configured roots (repeatable)",
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="also log to stderr")
     # Internal: the classifier child of a running agent (agent/watch/scanner.py).
     parser.add_argument("--scan-worker", action="store_true", help=argparse.SUPPRESS)
 
@@ -62,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
         if args.once:
             rc = daemon.once()
             if rc:
-                print("phiwatch run --once: the check-in could not be queued "
-                      f"(see {logfile})", file=sys.stderr)
+                print(
+                    f"phiwatch run --once: the check-in could not be queued (see {logfile})",
+                    file=sys.stderr,
+                )
             return rc
 
         def _stop(signum, frame):  # noqa: ARG001 - signal handler signature

@@ -29,14 +29,32 @@ def collect() -> dict[str, Any]:
         daemon = store.get_meta("daemon") or {}
         out: dict[str, Any] = {
             "agent": {**daemon, "running": _alive(daemon.get("pid"))},
-            "posture": {"checked_at": posture.get("checked_at"),
-                        "headline": posture.get("headline", {}),
-                        "failing": posture.get("failing", [])},
-            "findings": {"open": len(findings), "counts": store.counts(),
-                         "files": [{k: f[k] for k in ("path", "classification", "identifiers",
-                                                      "health", "format", "bytes", "volume",
-                                                      "first_seen", "last_seen")}
-                                   for f in findings]},
+            "posture": {
+                "checked_at": posture.get("checked_at"),
+                "headline": posture.get("headline", {}),
+                "failing": posture.get("failing", []),
+            },
+            "findings": {
+                "open": len(findings),
+                "counts": store.counts(),
+                "files": [
+                    {
+                        k: f[k]
+                        for k in (
+                            "path",
+                            "classification",
+                            "identifiers",
+                            "health",
+                            "format",
+                            "bytes",
+                            "volume",
+                            "first_seen",
+                            "last_seen",
+                        )
+                    }
+                    for f in findings
+                ],
+            },
             "last_warning": store.get_meta("last_warning"),
             "roots": store.get_meta("roots", []),
             "pending_events": len(store.pending_events()),
@@ -109,9 +127,14 @@ def _fmt_counts(d: dict) -> str:
 def render(s: dict) -> str:
     lines = []
     a = s["agent"]
-    lines.append(f"agent:      {'running' if a.get('running') else 'not running'}"
-                 + (f" (pid {a['pid']}, since {a.get('started')}, notifications via "
-                    f"{a.get('backend')})" if a.get("running") else ""))
+    lines.append(
+        f"agent:      {'running' if a.get('running') else 'not running'}"
+        + (
+            f" (pid {a['pid']}, since {a.get('started')}, notifications via {a.get('backend')})"
+            if a.get("running")
+            else ""
+        )
+    )
     p = s["posture"]
     if p["checked_at"]:
         head = ", ".join(f"{n} {k}" for k, n in sorted(p["headline"].items()))
@@ -121,7 +144,9 @@ def render(s: dict) -> str:
     else:
         lines.append("posture:    not checked yet")
     f = s["findings"]
-    lines.append(f"findings:   {f['open']} open" + (f" ({_fmt_counts(f['counts'])})" if f["open"] else ""))
+    lines.append(
+        f"findings:   {f['open']} open" + (f" ({_fmt_counts(f['counts'])})" if f["open"] else "")
+    )
     for item in f["files"]:
         where = []
         v = item.get("volume") or {}
@@ -133,23 +158,36 @@ def render(s: dict) -> str:
             where.append("unencrypted")
         kinds = _fmt_counts({**item["identifiers"], **item["health"]})
         lines.append(f"  {item['classification'].upper():4} {item['path']}")
-        lines.append(f"       {kinds}" + (f" [{', '.join(where)}]" if where else "")
-                     + f" since {item['first_seen']}")
+        lines.append(
+            f"       {kinds}"
+            + (f" [{', '.join(where)}]" if where else "")
+            + f" since {item['first_seen']}"
+        )
     w = s.get("last_warning")
     if w:
-        lines.append(f"last warning: {w['at']} {w['title']}"
-                     + ("" if w.get("delivered") else " (no desktop session: shown here)"))
+        lines.append(
+            f"last warning: {w['at']} {w['title']}"
+            + ("" if w.get("delivered") else " (no desktop session: shown here)")
+        )
     for root, c in s["crawl"].items():
-        state = "done" if c["done"] else (f"{c.get('percent_estimate', '?')}%" if
-                                           "percent_estimate" in c else "in progress")
-        lines.append(f"crawl:      {root}: {state}, {c['files']} files, "
-                     f"{c['bytes'] / 1e6:.1f} MB")
+        state = (
+            "done"
+            if c["done"]
+            else (
+                f"{c.get('percent_estimate', '?')}%" if "percent_estimate" in c else "in progress"
+            )
+        )
+        lines.append(f"crawl:      {root}: {state}, {c['files']} files, {c['bytes'] / 1e6:.1f} MB")
     r = s["reporting"]
-    lines.append(f"server:     {r.get('server_url') or 'not enrolled'}"
-                 + (f" (device {r['device_id']})" if r.get("device_id") else ""))
-    lines.append(f"check-in:   last {r.get('last_checkin') or 'never'}, "
-                 f"outbox depth {r.get('outbox_depth', 0)}"
-                 + (f", last error: {r['last_error']}" if r.get("last_error") else ""))
+    lines.append(
+        f"server:     {r.get('server_url') or 'not enrolled'}"
+        + (f" (device {r['device_id']})" if r.get("device_id") else "")
+    )
+    lines.append(
+        f"check-in:   last {r.get('last_checkin') or 'never'}, "
+        f"outbox depth {r.get('outbox_depth', 0)}"
+        + (f", last error: {r['last_error']}" if r.get("last_error") else "")
+    )
     ts = r.get("token_store")
     lines.append(f"token:      {ts if ts else 'none'}")
     cfg = s["config"]
@@ -163,8 +201,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         s = collect()
     except Exception as e:
-        print(f"phiwatch status: cannot read the agent's state: {type(e).__name__}",
-              file=sys.stderr)
+        print(
+            f"phiwatch status: cannot read the agent's state: {type(e).__name__}", file=sys.stderr
+        )
         return 1
     if args.format == "json":
         print(json.dumps(s, indent=2, sort_keys=True, default=str))

@@ -25,8 +25,15 @@ from agent.notify.message import Alert, Notification, compose
 
 log = logging.getLogger("phiwatch.notify")
 
-__all__ = ["Alert", "Backend", "Notification", "Notifier", "NotifyError", "compose",
-           "default_backend"]
+__all__ = [
+    "Alert",
+    "Backend",
+    "Notification",
+    "Notifier",
+    "NotifyError",
+    "compose",
+    "default_backend",
+]
 
 
 class Backend(Protocol):
@@ -77,9 +84,14 @@ def default_backend() -> Backend:
 class Notifier:
     """Aggregates alerts and shows them through ``backend`` on its own thread."""
 
-    def __init__(self, backend: Backend | None = None, *, gather: float = 0.5,
-                 hold: float = 10.0,
-                 on_shown: Callable[[Notification, int, bool], None] | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        *,
+        gather: float = 0.5,
+        hold: float = 10.0,
+        on_shown: Callable[[Notification, int, bool], None] | None = None,
+    ) -> None:
         self.backend = backend or default_backend()
         self.gather = gather
         self.hold = hold

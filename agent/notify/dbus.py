@@ -34,13 +34,27 @@ class DBusBackend:
         from jeepney.io.blocking import open_dbus_connection
         from jeepney.wrappers import DBusErrorResponse, unwrap_msg
 
-        addr = DBusAddress("/org/freedesktop/Notifications",
-                           bus_name="org.freedesktop.Notifications",
-                           interface="org.freedesktop.Notifications")
+        addr = DBusAddress(
+            "/org/freedesktop/Notifications",
+            bus_name="org.freedesktop.Notifications",
+            interface="org.freedesktop.Notifications",
+        )
         hints = {"urgency": ("y", 2 if n.urgent else 1), "category": ("s", "device")}
-        msg = new_method_call(addr, "Notify", "susssasa{sv}i",
-                              (APP_NAME, int(replaces or 0), "dialog-warning", n.title, n.body,
-                               [], hints, 0 if n.urgent else -1))
+        msg = new_method_call(
+            addr,
+            "Notify",
+            "susssasa{sv}i",
+            (
+                APP_NAME,
+                int(replaces or 0),
+                "dialog-warning",
+                n.title,
+                n.body,
+                [],
+                hints,
+                0 if n.urgent else -1,
+            ),
+        )
         try:
             with open_dbus_connection(bus=self.address) as conn:
                 reply = conn.send_and_get_reply(msg, timeout=self.timeout)
@@ -48,4 +62,6 @@ class DBusBackend:
         except DBusErrorResponse as e:
             raise NotifyError(f"notification server refused: {e.name}") from None
         except (OSError, KeyError, ValueError, TimeoutError) as e:
-            raise NotifyError(f"no session bus or notification server: {type(e).__name__}") from None
+            raise NotifyError(
+                f"no session bus or notification server: {type(e).__name__}"
+            ) from None

@@ -11,8 +11,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CLOUD_NAMES = {"dropbox": "Dropbox", "onedrive": "OneDrive", "google_drive": "Google Drive",
-               "icloud": "iCloud Drive"}
+CLOUD_NAMES = {
+    "dropbox": "Dropbox",
+    "onedrive": "OneDrive",
+    "google_drive": "Google Drive",
+    "icloud": "iCloud Drive",
+}
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class Notification:
 
 def _home_short(path: str) -> str:
     home = str(Path.home())
-    return "~" + path[len(home):] if path == home or path.startswith(home + os.sep) else path
+    return "~" + path[len(home) :] if path == home or path.startswith(home + os.sep) else path
 
 
 def _kinds(counts: dict[str, int], limit: int = 6) -> str:
@@ -51,16 +55,22 @@ def _kinds(counts: dict[str, int], limit: int = 6) -> str:
 def _where(ws: list[Alert]) -> tuple[str, str]:
     """(title prefix, sentence) for the most urgent place among ``ws``."""
     if any(w.removable for w in ws):
-        return ("on removable media",
-                "Removable media leaves the building: remove the file from this drive now.")
+        return (
+            "on removable media",
+            "Removable media leaves the building: remove the file from this drive now.",
+        )
     clouds = sorted({w.cloud for w in ws if w.cloud})
     if clouds:
         name = CLOUD_NAMES.get(clouds[0], clouds[0])
-        return (f"in {name}",
-                f"{name} is copying it off this laptop: move it out of the synced folder now.")
+        return (
+            f"in {name}",
+            f"{name} is copying it off this laptop: move it out of the synced folder now.",
+        )
     if any(w.encrypted is False for w in ws):
-        return ("on an unencrypted disk",
-                "This disk is not encrypted, so a lost laptop would be a reportable breach.")
+        return (
+            "on an unencrypted disk",
+            "This disk is not encrypted, so a lost laptop would be a reportable breach.",
+        )
     return ("", "")
 
 
@@ -72,8 +82,11 @@ def compose(alerts: list[Alert]) -> Notification:
     what = "protected health information" if phi else "personal identifiers"
     place, urgency_line = _where(ws)
     urgent = bool(place) and bool(phi)
-    todo = ("Move it to the approved secure storage and delete this copy." if phi else
-            "Delete it if you do not need it.")
+    todo = (
+        "Move it to the approved secure storage and delete this copy."
+        if phi
+        else "Delete it if you do not need it."
+    )
     if len(ws) == 1:
         w = ws[0]
         title = f"{label} found{' ' + place if place else ''}: {os.path.basename(w.path)}"
@@ -92,7 +105,7 @@ def compose(alerts: list[Alert]) -> Notification:
     common = os.path.commonpath(folders) if folders else ""
     where = _home_short(common) if common else "several folders"
     body = f"In {where}: {counts} ({_kinds(total)}). "
-    body += (urgency_line + " " if urgency_line else "")
+    body += urgency_line + " " if urgency_line else ""
     body += "Move them to the approved secure storage and delete these copies. "
     body += "`phiwatch status` lists every file."
     return Notification(title, body, urgent)

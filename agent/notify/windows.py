@@ -34,10 +34,23 @@ $toast.Tag = 'phiwatch'; $toast.Group = 'findings'
 
 def command(n: Notification) -> tuple[list[str], dict[str, str]]:
     encoded = base64.b64encode(SCRIPT.encode("utf-16-le")).decode("ascii")
-    env = {"PHIWATCH_TITLE": n.title, "PHIWATCH_BODY": n.body,
-           "PHIWATCH_URGENT": "1" if n.urgent else "0"}
-    return (["powershell.exe", "-NoProfile", "-NonInteractive", "-WindowStyle", "Hidden",
-             "-EncodedCommand", encoded], env)
+    env = {
+        "PHIWATCH_TITLE": n.title,
+        "PHIWATCH_BODY": n.body,
+        "PHIWATCH_URGENT": "1" if n.urgent else "0",
+    }
+    return (
+        [
+            "powershell.exe",
+            "-NoProfile",
+            "-NonInteractive",
+            "-WindowStyle",
+            "Hidden",
+            "-EncodedCommand",
+            encoded,
+        ],
+        env,
+    )
 
 
 class ToastBackend:
@@ -46,8 +59,9 @@ class ToastBackend:
     def show(self, n: Notification, replaces: int | None = None) -> int | None:
         argv, env = command(n)
         try:
-            subprocess.run(argv, env={**os.environ, **env}, capture_output=True, timeout=20,
-                           check=True)
+            subprocess.run(
+                argv, env={**os.environ, **env}, capture_output=True, timeout=20, check=True
+            )
         except (OSError, subprocess.SubprocessError) as e:
             raise NotifyError(f"PowerShell toast failed: {type(e).__name__}") from None
         return None

@@ -12,6 +12,19 @@ from agent.watch.roots import DEFAULT_EXCLUDES, PathFilter, Root, default_roots
 from agent.watch.throttle import ByteBudget, lower_priority
 from agent.watch.workqueue import WorkQueue
 
-__all__ = ["DEFAULT_EXCLUDES", "ByteBudget", "Crawler", "Debouncer", "MountMonitor",
-           "PathFilter", "Root", "Volume", "WatchError", "Watcher", "WorkQueue",
-           "default_roots", "lower_priority", "walk"]
+__all__ = [
+    "DEFAULT_EXCLUDES",
+    "ByteBudget",
+    "Crawler",
+    "Debouncer",
+    "MountMonitor",
+    "PathFilter",
+    "Root",
+    "Volume",
+    "WatchError",
+    "Watcher",
+    "WorkQueue",
+    "default_roots",
+    "lower_priority",
+    "walk",
+]

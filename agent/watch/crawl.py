@@ -38,8 +38,9 @@ def walk(root: str, filt: PathFilter, after: str | None = None) -> Iterator[tupl
     yield from _walk(root, root, filt, cp)
 
 
-def _walk(root: str, folder: str, filt: PathFilter,
-          cp: tuple[str, ...] | None) -> Iterator[tuple[str, int]]:
+def _walk(
+    root: str, folder: str, filt: PathFilter, cp: tuple[str, ...] | None
+) -> Iterator[tuple[str, int]]:
     try:
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -74,9 +75,14 @@ class Crawler:
     byte budget is charged with that after each file, which keeps the average rate.
     """
 
-    def __init__(self, state_file: Path, filt: PathFilter,
-                 handle: Callable[[str], int | None], budget: ByteBudget,
-                 stop: threading.Event) -> None:
+    def __init__(
+        self,
+        state_file: Path,
+        filt: PathFilter,
+        handle: Callable[[str], int | None],
+        budget: ByteBudget,
+        stop: threading.Event,
+    ) -> None:
         self.state_file = state_file
         self.filt = filt
         self.handle = handle
@@ -158,8 +164,13 @@ class Crawler:
                 self.save()
                 return False
         with self._lock:
-            st.update(done=True, after=None, finished=time.time(),
-                      last_files=st["files"], last_bytes=st["bytes"])
+            st.update(
+                done=True,
+                after=None,
+                finished=time.time(),
+                last_files=st["files"],
+                last_bytes=st["bytes"],
+            )
         self.save()
         log.info("crawl: finished %s (%d files)", root.key, st["files"])
         return True

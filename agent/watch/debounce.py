@@ -49,9 +49,16 @@ def _signature(path: str) -> tuple[int, int] | None:
 class Debouncer:
     """Collects touched paths and calls ``on_ready(path)`` once each is stable."""
 
-    def __init__(self, on_ready: Callable[[str], None], *, expect_close: bool,
-                 settle: float = 0.2, quiet: float = 1.0, open_max: float = 300.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        on_ready: Callable[[str], None],
+        *,
+        expect_close: bool,
+        settle: float = 0.2,
+        quiet: float = 1.0,
+        open_max: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._on_ready = on_ready
         self.expect_close = expect_close
         self.settle = settle
@@ -61,8 +68,7 @@ class Debouncer:
         self._pending: dict[str, _Pending] = {}
         self._cond = threading.Condition()
         self._stop = False
-        self._thread = threading.Thread(target=self._loop, name="phiwatch-debounce",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="phiwatch-debounce", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -85,8 +91,9 @@ class Debouncer:
         with self._cond:
             p = self._pending.get(path)
             if p is None:
-                p = _Pending(due=0.0, sig=_signature(path), closed=False, writing=False,
-                             last_event=now)
+                p = _Pending(
+                    due=0.0, sig=_signature(path), closed=False, writing=False, last_event=now
+                )
                 self._pending[path] = p
             p.last_event = now
             if closed:

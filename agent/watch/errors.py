@@ -7,4 +7,3 @@ class WatchError(Exception):
     """A root cannot be watched or crawled (missing, not a folder, no permission).
 
     Messages name paths and reasons only, never file content."""
-

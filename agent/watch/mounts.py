@@ -43,8 +43,12 @@ def mount_table() -> dict[str, Volume]:
     """Mounted filesystems (real devices only), keyed by mount point."""
     out: dict[str, Volume] = {}
     for p in psutil.disk_partitions(all=False):
-        out[p.mountpoint] = Volume(mount=p.mountpoint, device=p.device, fstype=p.fstype,
-                                   removable="removable" in (p.opts or ""))
+        out[p.mountpoint] = Volume(
+            mount=p.mountpoint,
+            device=p.device,
+            fstype=p.fstype,
+            removable="removable" in (p.opts or ""),
+        )
     return out
 
 
@@ -94,10 +98,17 @@ def removable_from_posture() -> Callable[[Volume], Volume | None] | None:
             d = item if isinstance(item, dict) else getattr(item, "__dict__", {})
             mounts = d.get("mounts") or [d.get("mount")]
             if vol.mount in mounts:
-                return Volume(mount=vol.mount, device=vol.device, fstype=vol.fstype,
-                              removable=True, encrypted=d.get("encrypted"),
-                              vendor=d.get("vendor"), model=d.get("model"),
-                              serial=d.get("serial"), size=d.get("size"))
+                return Volume(
+                    mount=vol.mount,
+                    device=vol.device,
+                    fstype=vol.fstype,
+                    removable=True,
+                    encrypted=d.get("encrypted"),
+                    vendor=d.get("vendor"),
+                    model=d.get("model"),
+                    serial=d.get("serial"),
+                    size=d.get("size"),
+                )
         return None
 
     return classify
@@ -108,9 +119,14 @@ class MountMonitor:
     when one goes. ``table`` and ``is_removable`` are the two OS touch points, injectable
     so a test can point them at a tmpfs it mounted (the rest is the same path)."""
 
-    def __init__(self, on_mount: Callable[[Volume], None], on_unmount: Callable[[Volume], None],
-                 *, table: Callable[[], dict[str, Volume]] = mount_table,
-                 is_removable: Callable[[Volume], bool] | None = None) -> None:
+    def __init__(
+        self,
+        on_mount: Callable[[Volume], None],
+        on_unmount: Callable[[Volume], None],
+        *,
+        table: Callable[[], dict[str, Volume]] = mount_table,
+        is_removable: Callable[[Volume], bool] | None = None,
+    ) -> None:
         self.on_mount = on_mount
         self.on_unmount = on_unmount
         self.table = table

@@ -34,8 +34,16 @@ from agent.watch.roots import PathFilter, Root
 
 log = logging.getLogger("phiwatch.watch")
 
-EVENTS = [FileCreatedEvent, FileModifiedEvent, FileClosedEvent, FileMovedEvent,
-          FileDeletedEvent, DirCreatedEvent, DirMovedEvent, DirDeletedEvent]
+EVENTS = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileClosedEvent,
+    FileMovedEvent,
+    FileDeletedEvent,
+    DirCreatedEvent,
+    DirMovedEvent,
+    DirDeletedEvent,
+]
 
 
 def _s(p: str | bytes) -> str:
@@ -89,9 +97,13 @@ class Watcher:
     for deletes and moves away; ``on_folder(path)`` for a folder created or moved in
     (its files arrive complete or are announced by their own events)."""
 
-    def __init__(self, filt: PathFilter, debouncer: Debouncer,
-                 on_gone: Callable[[str, bool, str], None],
-                 on_folder: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        filt: PathFilter,
+        debouncer: Debouncer,
+        on_gone: Callable[[str, bool, str], None],
+        on_folder: Callable[[str], None],
+    ) -> None:
         self.filt = filt
         self.debouncer = debouncer
         self.on_gone = on_gone
@@ -120,7 +132,8 @@ class Watcher:
                 raise WatchError(f"root is not a folder: {root.key}")
             try:
                 self._watches[root.key] = self.observer.schedule(
-                    _Handler(self, root), root.key, recursive=True, event_filter=EVENTS)
+                    _Handler(self, root), root.key, recursive=True, event_filter=EVENTS
+                )
             except OSError as e:
                 why = e.strerror or type(e).__name__
                 if e.errno == errno.ENOSPC:

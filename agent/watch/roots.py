@@ -25,18 +25,49 @@ from agent import paths
 # put there. Users and IT add more with `exclude` (config) and re-include with `include`.
 DEFAULT_EXCLUDES: tuple[str, ...] = (
     # VCS internals
-    ".git", ".hg", ".svn",
+    ".git",
+    ".hg",
+    ".svn",
     # package folders and virtual environments
-    "node_modules", ".venv", "venv", ".tox", ".nox", "site-packages", "__pycache__",
-    ".npm", ".yarn", ".pnpm-store", ".cargo", ".rustup", ".gradle", ".m2", "go/pkg",
-    ".conda", "anaconda3", "miniconda3", ".pyenv", ".local/share/virtualenvs",
+    "node_modules",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "site-packages",
+    "__pycache__",
+    ".npm",
+    ".yarn",
+    ".pnpm-store",
+    ".cargo",
+    ".rustup",
+    ".gradle",
+    ".m2",
+    "go/pkg",
+    ".conda",
+    "anaconda3",
+    "miniconda3",
+    ".pyenv",
+    ".local/share/virtualenvs",
     # caches and trash (Linux/XDG, macOS, Windows)
-    ".cache", "Library/Caches", "AppData/Local/Temp", "AppData/Local/Packages",
-    ".Trash", ".local/share/Trash",
+    ".cache",
+    "Library/Caches",
+    "AppData/Local/Temp",
+    "AppData/Local/Packages",
+    ".Trash",
+    ".local/share/Trash",
     # application data that is not the engineer's documents
-    "Library/Containers", "Library/Group Containers", "Library/Application Support/*Cache*",
-    ".mozilla", ".config/google-chrome", ".config/chromium", "snap",
-    ".docker", ".vscode-server", ".vscode/extensions", ".ipython/profile_*/db",
+    "Library/Containers",
+    "Library/Group Containers",
+    "Library/Application Support/*Cache*",
+    ".mozilla",
+    ".config/google-chrome",
+    ".config/chromium",
+    "snap",
+    ".docker",
+    ".vscode-server",
+    ".vscode/extensions",
+    ".ipython/profile_*/db",
 )
 
 # Where each cloud-sync client keeps its folder, relative to the home folder. Sources:
@@ -48,13 +79,20 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 CLOUD_FOLDERS: dict[str, tuple[str, ...]] = {
     "dropbox": ("Dropbox", "Dropbox (*)", "Library/CloudStorage/Dropbox*"),
     "onedrive": ("OneDrive", "OneDrive - *", "Library/CloudStorage/OneDrive*"),
-    "google_drive": ("Google Drive", "GoogleDrive", "My Drive",
-                     "Library/CloudStorage/GoogleDrive*"),
+    "google_drive": (
+        "Google Drive",
+        "GoogleDrive",
+        "My Drive",
+        "Library/CloudStorage/GoogleDrive*",
+    ),
     "icloud": ("Library/Mobile Documents/com~apple~CloudDocs", "iCloudDrive", "iCloud Drive"),
 }
 # Windows clients also publish their folder in the environment.
-CLOUD_ENV = {"OneDrive": "onedrive", "OneDriveConsumer": "onedrive",
-             "OneDriveCommercial": "onedrive"}
+CLOUD_ENV = {
+    "OneDrive": "onedrive",
+    "OneDriveConsumer": "onedrive",
+    "OneDriveCommercial": "onedrive",
+}
 
 
 @dataclass(frozen=True)
@@ -99,7 +137,8 @@ class PathFilter:
             # An ancestor folder of what an include names must be walked to reach it.
             gparts = g.split("/")
             if len(gparts) > len(parts) and all(
-                    fnmatch.fnmatchcase(p, gp) for p, gp in zip(parts, gparts, strict=False)):
+                fnmatch.fnmatchcase(p, gp) for p, gp in zip(parts, gparts, strict=False)
+            ):
                 return False
         for g in self.exclude:
             n = g.count("/") + 1
@@ -111,8 +150,10 @@ class PathFilter:
 
 def agent_dirs() -> tuple[Path, ...]:
     """The agent's own folders: never watched (its state would trigger itself)."""
-    return tuple(p.resolve() for p in (paths.config_dir(), paths.state_dir(),
-                                       paths.cache_dir(), paths.log_dir()))
+    return tuple(
+        p.resolve()
+        for p in (paths.config_dir(), paths.state_dir(), paths.cache_dir(), paths.log_dir())
+    )
 
 
 def cloud_folders(home: Path, environ: dict[str, str] | None = None) -> list[Root]:
@@ -153,8 +194,9 @@ def root_of(path: str | Path, roots: Iterable[Root]) -> Root | None:
     return best
 
 
-def default_roots(configured: Iterable[str | Path] | None = None,
-                  home: Path | None = None) -> list[Root]:
+def default_roots(
+    configured: Iterable[str | Path] | None = None, home: Path | None = None
+) -> list[Root]:
     """Configured roots (``--root`` or config ``roots``), else the user's home; plus every
     cloud-sync folder found under the home, tagged (a cloud folder inside another root is
     still listed so its files are tagged, but is not watched twice: see :func:`disjoint`)."""

@@ -51,10 +51,15 @@ class Verdict:
 
 
 def _result(data: dict) -> Verdict:
-    return Verdict(path=data["path"], classification=data["classification"],
-                   identifiers=data.get("identifiers", {}), health=data.get("health", {}),
-                   format=data.get("format", "unknown"), bytes=data.get("bytes", 0),
-                   reason=data.get("reason"))
+    return Verdict(
+        path=data["path"],
+        classification=data["classification"],
+        identifiers=data.get("identifiers", {}),
+        health=data.get("health", {}),
+        format=data.get("format", "unknown"),
+        bytes=data.get("bytes", 0),
+        reason=data.get("reason"),
+    )
 
 
 class _Lane:
@@ -68,8 +73,15 @@ class _Lane:
 
     def _spawn(self) -> subprocess.Popen:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        proc = subprocess.Popen(worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
+        proc = subprocess.Popen(
+            worker_command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            text=True,
+            bufsize=1,
+        )
         self.started += 1
         log.info("scanner %s: started child %d", self.name, proc.pid)
         return proc
@@ -128,7 +140,9 @@ class ScannerPool:
     def __init__(self, idle_timeout: float = 300.0) -> None:
         self.lanes = {"quick": _Lane("quick", idle_timeout), "deep": _Lane("deep", idle_timeout)}
 
-    def classify(self, path: str, *, first_look: bool = False, lane: str = "deep") -> tuple[Any, int]:
+    def classify(
+        self, path: str, *, first_look: bool = False, lane: str = "deep"
+    ) -> tuple[Any, int]:
         answer = self.lanes[lane].call({"path": path, "first_look": first_look})
         if "result" not in answer:
             return Verdict(path, "error", reason=f"scanner: {answer.get('error')}"), 0
@@ -143,8 +157,9 @@ class ScannerPool:
             lane.reap(now)
 
     def alive(self) -> dict[str, bool]:
-        return {n: lane.proc is not None and lane.proc.poll() is None
-                for n, lane in self.lanes.items()}
+        return {
+            n: lane.proc is not None and lane.proc.poll() is None for n, lane in self.lanes.items()
+        }
 
     def close(self) -> None:
         for lane in self.lanes.values():
@@ -159,7 +174,9 @@ class InProcess:
         self._classify = classify
         self.cache = cache
 
-    def classify(self, path: str, *, first_look: bool = False, lane: str = "deep") -> tuple[Any, int]:
+    def classify(
+        self, path: str, *, first_look: bool = False, lane: str = "deep"
+    ) -> tuple[Any, int]:
         size = os.path.getsize(path)
         if first_look:
             return self._classify(path, cache=None, limits=first_look_limits()), size

@@ -17,8 +17,13 @@ class ByteBudget:
     one second of burst. A file bigger than the bucket waits for its whole size, so the
     average holds for large files too."""
 
-    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic,
-                 stop: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.rate = float(rate)
         self._clock = clock
         self._stop = stop or threading.Event()

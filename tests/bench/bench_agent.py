@@ -47,9 +47,16 @@ def phi_rows(corpus: Path) -> tuple[bytes, list[bytes]]:
     """Header and rows of a corpus PHI table where every row identifies a patient (not
     the de-identified table with one identified row), so a 1 KB prefix is PHI too."""
     manifest = [json.loads(x) for x in (corpus / "manifest.jsonl").read_text().splitlines() if x]
-    tables = sorted((m for m in manifest if m["label"] == "phi" and m["format"] == "csv"
-                     and "de-identified" not in m.get("note", "")),
-                    key=lambda m: -len(m["identifiers"]))
+    tables = sorted(
+        (
+            m
+            for m in manifest
+            if m["label"] == "phi"
+            and m["format"] == "csv"
+            and "de-identified" not in m.get("note", "")
+        ),
+        key=lambda m: -len(m["identifiers"]),
+    )
     lines = (corpus / "files" / tables[0]["path"]).read_bytes().splitlines(keepends=True)
     return lines[0], lines[1:]
 
@@ -139,12 +146,18 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="bench-agent-"))
     procs: list[subprocess.Popen] = []
-    result: dict = {"cpus": os.cpu_count(), "home_gb": args.home_gb,
-                    "load_average_at_start": os.getloadavg()[0]}
+    result: dict = {
+        "cpus": os.cpu_count(),
+        "home_gb": args.home_gb,
+        "load_average_at_start": os.getloadavg()[0],
+    }
     try:
         corpus = work / "corpus"
-        subprocess.run([sys.executable, str(CORPUS_BUILD), str(corpus), "--seed", "1"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, str(CORPUS_BUILD), str(corpus), "--seed", "1"],
+            check=True,
+            capture_output=True,
+        )
         header, rows = phi_rows(corpus)
         home = work / "home"
         log(f"generating a {args.home_gb} GB home folder in {home}")
@@ -152,20 +165,37 @@ def main() -> int:
         expected = make_home(home, args.home_gb, header, rows)
         log(f"generated {expected / 1e9:.2f} GB in {time.monotonic() - t:.0f} s")
 
-        bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
-                                f"--address=unix:path={work}/bus", "--print-address=1"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        bus = subprocess.Popen(
+            [
+                "dbus-daemon",
+                "--session",
+                "--nofork",
+                "--nopidfile",
+                f"--address=unix:path={work}/bus",
+                "--print-address=1",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         procs.append(bus)
         address = bus.stdout.readline().strip()
         notes = work / "notifications.jsonl"
-        server = subprocess.Popen([sys.executable, str(NOTIFY_SERVER), address, str(notes)],
-                                  stdout=subprocess.PIPE, text=True)
+        server = subprocess.Popen(
+            [sys.executable, str(NOTIFY_SERVER), address, str(notes)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         procs.append(server)
         assert server.stdout.readline().strip() == "ready"
 
         phome = work / "phiwatch-home"
-        env = {**os.environ, "PHIWATCH_HOME": str(phome), "DBUS_SESSION_BUS_ADDRESS": address,
-               "PHIWATCH_MANAGED_CONFIG": str(work / "none.toml")}
+        env = {
+            **os.environ,
+            "PHIWATCH_HOME": str(phome),
+            "DBUS_SESSION_BUS_ADDRESS": address,
+            "PHIWATCH_MANAGED_CONFIG": str(work / "none.toml"),
+        }
         # Drop the page cache's copy of the home folder so the crawl reads from disk.
         subprocess.run(["sync"])
         try:
@@ -173,9 +203,13 @@ def main() -> int:
         except OSError:
             pass
         t0 = time.monotonic()
-        agent = subprocess.Popen([sys.executable, "-m", "agent", "run", "--root", str(home)],
-                                 cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "agent", "run", "--root", str(home)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         procs.append(agent)
         proc = psutil.Process(agent.pid)
 
@@ -186,11 +220,14 @@ def main() -> int:
             time.sleep(0.5)
         st = crawl_state(phome, home)
         crawl_s = st["finished"] - st["started"]
-        result["crawl"] = {"files": st["files"], "bytes": st["bytes"],
-                           "seconds": round(crawl_s, 1),
-                           "mb_per_s": round(st["bytes"] / crawl_s / 1e6, 1),
-                           "throttle_mb_per_s": 20.0,
-                           "agent_start_to_done_s": round(time.monotonic() - t0, 1)}
+        result["crawl"] = {
+            "files": st["files"],
+            "bytes": st["bytes"],
+            "seconds": round(crawl_s, 1),
+            "mb_per_s": round(st["bytes"] / crawl_s / 1e6, 1),
+            "throttle_mb_per_s": 20.0,
+            "agent_start_to_done_s": round(time.monotonic() - t0, 1),
+        }
         log(f"crawl: {result['crawl']}")
         n_found = len(received(notes))
 
@@ -213,8 +250,10 @@ def main() -> int:
             result["idle_uss_mb"] = round(proc.memory_full_info().uss / 2**20, 1)
         except psutil.Error:
             pass
-        log(f"RSS after crawl {result['rss_after_crawl_mb']} MB ({kids} children); "
-            f"idle {result['idle_rss_mb']} MB")
+        log(
+            f"RSS after crawl {result['rss_after_crawl_mb']} MB ({kids} children); "
+            f"idle {result['idle_rss_mb']} MB"
+        )
 
         # 3. idle CPU (the agent and any child it starts meanwhile)
         def cpu_total() -> float:
@@ -225,15 +264,20 @@ def main() -> int:
         time.sleep(args.duration)
         c1, w1 = cpu_total(), time.monotonic()
         cpu = c1 - c0
-        result["idle_cpu"] = {"seconds": round(w1 - w0, 1), "cpu_seconds": round(cpu, 3),
-                              "percent": round(100 * cpu / (w1 - w0), 3)}
+        result["idle_cpu"] = {
+            "seconds": round(w1 - w0, 1),
+            "cpu_seconds": round(cpu, 3),
+            "percent": round(100 * cpu / (w1 - w0), 3),
+        }
         log(f"idle CPU {result['idle_cpu']}")
 
         # 4. warning latency, one PHI file at a time
         incoming = home / "incoming"
         incoming.mkdir()
-        sizes = [int(1000 * (args.max_mb * 1000) ** (i / max(1, args.files - 1)))
-                 for i in range(args.files)]
+        sizes = [
+            int(1000 * (args.max_mb * 1000) ** (i / max(1, args.files - 1)))
+            for i in range(args.files)
+        ]
         random.Random(3).shuffle(sizes)
         latencies: list[tuple[int, float]] = []
         # Wait out the hold window so each file starts a fresh notification.
@@ -258,8 +302,10 @@ def main() -> int:
         lat = [v for _, v in latencies]
         finite = [v for v in lat if v != float("inf")]
         result["latency"] = {
-            "files": len(lat), "missed": len(lat) - len(finite),
-            "p50_s": round(pct(lat, 0.5), 3), "p95_s": round(pct(lat, 0.95), 3),
+            "files": len(lat),
+            "missed": len(lat) - len(finite),
+            "p50_s": round(pct(lat, 0.5), 3),
+            "p95_s": round(pct(lat, 0.95), 3),
             "max_s": round(max(finite), 3) if finite else None,
             "p95_s_files_over_1mb": round(pct([v for s, v in latencies if s > 1e6], 0.95), 3),
             "sizes_bytes": [min(sizes), max(sizes)],

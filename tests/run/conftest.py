@@ -60,13 +60,25 @@ def dbus_session(tmp_path_factory) -> Iterator[NotificationServer]:
     if not shutil.which("dbus-daemon"):
         pytest.fail("dbus-daemon missing: scripts/setup installs the dbus package")
     d = tmp_path_factory.mktemp("dbus")
-    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--nopidfile",
-                            f"--address=unix:path={d}/bus", "--print-address=1"],
-                           stdout=subprocess.PIPE, text=True)
+    bus = subprocess.Popen(
+        [
+            "dbus-daemon",
+            "--session",
+            "--nofork",
+            "--nopidfile",
+            f"--address=unix:path={d}/bus",
+            "--print-address=1",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     address = bus.stdout.readline().strip()
     log = d / "notifications.jsonl"
-    server = subprocess.Popen([sys.executable, str(HERE / "notify_server.py"), address, str(log)],
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, str(HERE / "notify_server.py"), address, str(log)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert server.stdout.readline().strip() == "ready"
     try:
         yield NotificationServer(address, log)
@@ -100,8 +112,9 @@ def no_leaked_threads() -> Iterator[None]:
 
 def sample(corpus, label: str, fmt: str | None = None, n: int = 1) -> list[Path]:
     """Corpus files with ``label`` (and format), largest first."""
-    items = [m for m in corpus.manifest if m["label"] == label
-             and (fmt is None or m["format"] == fmt)]
+    items = [
+        m for m in corpus.manifest if m["label"] == label and (fmt is None or m["format"] == fmt)
+    ]
     paths = [corpus.files / m["path"] for m in items]
     paths.sort(key=lambda p: (-p.stat().st_size, str(p)))
     if len(paths) < n:
@@ -158,4 +171,3 @@ def make_daemon(agent_home, notifications, tmp_path):
     for d in made:
         d.stop()
         d.close()
-

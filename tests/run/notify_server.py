@@ -36,10 +36,21 @@ def main(address: str, out_path: str) -> None:
             if not replaces:
                 next_id += 1
             with open(out_path, "a", encoding="utf-8") as f:
-                f.write(json.dumps({"id": nid, "app": app, "replaces": replaces, "icon": icon,
-                                    "summary": summary, "body": body,
-                                    "urgency": hints.get("urgency", ("y", None))[1],
-                                    "timeout": timeout}) + "\n")
+                f.write(
+                    json.dumps(
+                        {
+                            "id": nid,
+                            "app": app,
+                            "replaces": replaces,
+                            "icon": icon,
+                            "summary": summary,
+                            "body": body,
+                            "urgency": hints.get("urgency", ("y", None))[1],
+                            "timeout": timeout,
+                        }
+                    )
+                    + "\n"
+                )
             conn.send(new_method_return(msg, "u", (nid,)))
         elif member == "GetServerInformation":
             conn.send(new_method_return(msg, "ssss", ("phiwatch-test", "phiwatch", "1", "1.2")))

@@ -21,14 +21,24 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def env(tmp_path, notifications) -> dict:
     home = tmp_path / "phiwatch-home"
-    return {**os.environ, "PHIWATCH_HOME": str(home),
-            "PHIWATCH_MANAGED_CONFIG": str(tmp_path / "none.toml"),
-            "DBUS_SESSION_BUS_ADDRESS": notifications.address}
+    return {
+        **os.environ,
+        "PHIWATCH_HOME": str(home),
+        "PHIWATCH_MANAGED_CONFIG": str(tmp_path / "none.toml"),
+        "DBUS_SESSION_BUS_ADDRESS": notifications.address,
+    }
 
 
 def phiwatch(args, env, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kw,
+    )
 
 
 def status(env) -> dict:
@@ -40,10 +50,16 @@ def status(env) -> dict:
 def test_run_watches_until_sigterm(env, notifications, corpus, tmp_path):
     root = tmp_path / "root"
     root.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "agent", "run", "--root", str(root)],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent", "run", "--root", str(root)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
+
         def started() -> bool:
             s = status(env)
             return s["agent"].get("running") and s["crawl"].get(str(root), {}).get("done")
@@ -51,8 +67,11 @@ def test_run_watches_until_sigterm(env, notifications, corpus, tmp_path):
         assert wait_for(started, timeout=60, step=0.3)
         target = root / "visit.hl7"
         shutil.copyfile(sample(corpus, "phi", "hl7")[0], target)
-        assert wait_for(lambda: [f["path"] for f in status(env)["findings"]["files"]]
-                        == [str(target)], timeout=30, step=0.3)
+        assert wait_for(
+            lambda: [f["path"] for f in status(env)["findings"]["files"]] == [str(target)],
+            timeout=30,
+            step=0.3,
+        )
         assert wait_for(lambda: notifications.received())
         assert "visit.hl7" in notifications.received()[0]["summary"]
         second = phiwatch(["run", "--once", "--root", str(root)], env)

@@ -15,8 +15,17 @@ from agent.watch.throttle import ByteBudget
 
 
 def tree(root: Path) -> list[str]:
-    files = ["a.txt", "b/c.txt", "b/d/e.txt", "b/node_modules/x.js", "f.txt",
-             ".git/objects/ab", "g/.venv/lib/y.py", "g/h.csv", "z.txt"]
+    files = [
+        "a.txt",
+        "b/c.txt",
+        "b/d/e.txt",
+        "b/node_modules/x.js",
+        "f.txt",
+        ".git/objects/ab",
+        "g/.venv/lib/y.py",
+        "g/h.csv",
+        "z.txt",
+    ]
     for f in files:
         p = root / f
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -33,13 +42,16 @@ def test_walk_is_sorted_and_skips_excluded_folders(tmp_path):
     assert rel(tmp_path, walk(str(tmp_path), PathFilter())) == expected
 
 
-@pytest.mark.parametrize("after, rest", [
-    ("a.txt", ["b/c.txt", "b/d/e.txt", "f.txt", "g/h.csv", "z.txt"]),
-    ("b/c.txt", ["b/d/e.txt", "f.txt", "g/h.csv", "z.txt"]),
-    ("b/d/e.txt", ["f.txt", "g/h.csv", "z.txt"]),
-    ("g/h.csv", ["z.txt"]),
-    ("z.txt", []),
-])
+@pytest.mark.parametrize(
+    "after, rest",
+    [
+        ("a.txt", ["b/c.txt", "b/d/e.txt", "f.txt", "g/h.csv", "z.txt"]),
+        ("b/c.txt", ["b/d/e.txt", "f.txt", "g/h.csv", "z.txt"]),
+        ("b/d/e.txt", ["f.txt", "g/h.csv", "z.txt"]),
+        ("g/h.csv", ["z.txt"]),
+        ("z.txt", []),
+    ],
+)
 def test_walk_resumes_after_a_checkpoint(tmp_path, after, rest):
     tree(tmp_path)
     assert rel(tmp_path, walk(str(tmp_path), PathFilter(), str(tmp_path / after))) == rest

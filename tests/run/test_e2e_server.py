@@ -29,16 +29,32 @@ def server(tmp_path):
 @pytest.mark.slow  # a server process and two agent runs: about 20 s
 def test_once_reports_findings_and_resolves_deleted_files(server, corpus, tmp_path):
     home = tmp_path / "agent-home"
-    env = {**os.environ, "PHIWATCH_HOME": str(home),
-           "PHIWATCH_MANAGED_CONFIG": str(tmp_path / "none.toml")}
+    env = {
+        **os.environ,
+        "PHIWATCH_HOME": str(home),
+        "PHIWATCH_MANAGED_CONFIG": str(tmp_path / "none.toml"),
+    }
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # no desktop here: warnings go to the log
 
     def phiwatch(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "agent", *args], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=240)
+        return subprocess.run(
+            [sys.executable, "-m", "agent", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
 
-    out = phiwatch("enroll", "--server", server.url, "--secret", server.secret(),
-                   "--fingerprint", server.fingerprint)
+    out = phiwatch(
+        "enroll",
+        "--server",
+        server.url,
+        "--secret",
+        server.secret(),
+        "--fingerprint",
+        server.fingerprint,
+    )
     assert out.returncode == 0, out.stderr
     root = tmp_path / "root"
     root.mkdir()
@@ -49,8 +65,10 @@ def test_once_reports_findings_and_resolves_deleted_files(server, corpus, tmp_pa
 
     first = phiwatch("run", "--once", "--root", str(root))
     assert first.returncode == 0, first.stderr
-    rows = server.query("SELECT classification, path, folder, name_hash, resolved_at "
-                        "FROM findings_finding ORDER BY id")
+    rows = server.query(
+        "SELECT classification, path, folder, name_hash, resolved_at "
+        "FROM findings_finding ORDER BY id"
+    )
     assert [(r[0], r[1], r[2], r[4]) for r in rows] == [("phi", None, str(root), None)] * 2
     assert all(len(r[3]) == 64 for r in rows)  # keyed hash of the name, not the name
     status = json.loads(phiwatch("status", "--format", "json").stdout)
@@ -62,8 +80,9 @@ def test_once_reports_findings_and_resolves_deleted_files(server, corpus, tmp_pa
     assert second.returncode == 0, second.stderr
     open_rows = server.query("SELECT COUNT(*) FROM findings_finding WHERE resolved_at IS NULL")
     assert open_rows == [(1,)]
-    (reason,) = server.query("SELECT resolved_reason FROM findings_finding "
-                             "WHERE resolved_at IS NOT NULL")
+    (reason,) = server.query(
+        "SELECT resolved_reason FROM findings_finding WHERE resolved_at IS NOT NULL"
+    )
     assert reason == ("deleted",)  # the agent's finding_resolved event names why
     log = (home / "logs/agent.log").read_text()
     assert "WARNING PHI found in 2 files" in log

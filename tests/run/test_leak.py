@@ -19,8 +19,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "agent", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 def _leaks(values: set[str], blobs: dict[str, bytes]) -> list[tuple[str, str]]:
@@ -36,9 +42,12 @@ def _leaks(values: set[str], blobs: dict[str, bytes]) -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def once_run(corpus, dbus_session, tmp_path_factory):
     home = tmp_path_factory.mktemp("leak-home")
-    env = {**os.environ, "PHIWATCH_HOME": str(home),
-           "PHIWATCH_MANAGED_CONFIG": str(home / "none.toml"),
-           "DBUS_SESSION_BUS_ADDRESS": dbus_session.address}
+    env = {
+        **os.environ,
+        "PHIWATCH_HOME": str(home),
+        "PHIWATCH_MANAGED_CONFIG": str(home / "none.toml"),
+        "DBUS_SESSION_BUS_ADDRESS": dbus_session.address,
+    }
     dbus_session.clear()
     run = _run(["run", "--once", "--root", str(corpus.files)], env)
     status = _run(["status", "--format", "json"], env)
@@ -72,13 +81,22 @@ def test_no_planted_value_anywhere(once_run, corpus):
     # common surnames, the same on every machine, written before any file is read); a
     # planted name that is also a dictionary word ("Brooks") is found there by
     # construction, so it is left out. Everything derived from scanned files is in.
-    blobs = {str(p): p.read_bytes() for p in home.rglob("*")
-             if p.is_file() and not p.name.endswith(".hsdb")}
+    blobs = {
+        str(p): p.read_bytes()
+        for p in home.rglob("*")
+        if p.is_file() and not p.name.endswith(".hsdb")
+    }
     assert any(name.endswith("agent.log") for name in blobs)
     assert any("outbox" in name for name in blobs)
-    blobs.update({"run.stdout": run.stdout.encode(), "run.stderr": run.stderr.encode(),
-                  "status.json": status.stdout.encode(), "status.txt": table.stdout.encode(),
-                  "notifications": json.dumps(shown).encode()})
+    blobs.update(
+        {
+            "run.stdout": run.stdout.encode(),
+            "run.stderr": run.stderr.encode(),
+            "status.json": status.stdout.encode(),
+            "status.txt": table.stdout.encode(),
+            "notifications": json.dumps(shown).encode(),
+        }
+    )
     assert _leaks(values, blobs) == []
 
 
@@ -92,8 +110,13 @@ def test_log_filter_withholds_exception_messages_and_masks_values(agent_home):
     log.info("contact %s at %s, MRN %s", "jane.public@example.org", "(617) 555-0142", "88812345")
     logs.teardown()
     text = path.read_text()
-    for value in ("123-45-6789", "Jane Q Public", "jane.public@example.org", "555-0142",
-                  "88812345"):
+    for value in (
+        "123-45-6789",
+        "Jane Q Public",
+        "jane.public@example.org",
+        "555-0142",
+        "88812345",
+    ):
         assert value not in text
     # The type and the place stay, for debugging. (Under pytest-django the server's own
     # redaction filter may have rewritten the record first; the agent never loads it.)
@@ -122,9 +145,18 @@ def test_no_value_filter_on_a_record():
         int("123-45-6789")
     except ValueError:
         exc = sys.exc_info()
-    record = logging.LogRecord("phiwatch.x", logging.ERROR, __file__, 1,
-                               "bad row %s in %s", ("555-12-3456", "/data/x.csv"), exc)
+    record = logging.LogRecord(
+        "phiwatch.x",
+        logging.ERROR,
+        __file__,
+        1,
+        "bad row %s in %s",
+        ("555-12-3456", "/data/x.csv"),
+        exc,
+    )
     assert logs.NoValueFilter().filter(record) is True
     assert record.exc_info is None and record.args is None
-    assert record.msg.startswith("bad row [masked] in /data/x.csv: ValueError (message withheld) at ")
+    assert record.msg.startswith(
+        "bad row [masked] in /data/x.csv: ValueError (message withheld) at "
+    )
     assert "123-45-6789" not in record.msg

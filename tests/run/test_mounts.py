@@ -18,8 +18,10 @@ pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
 
 def _try_mount(target) -> bool:
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "phiwatch-test", str(target)],
-                       capture_output=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "phiwatch-test", str(target)],
+        capture_output=True,
+    )
     return r.returncode == 0
 
 
@@ -44,9 +46,11 @@ def usb(tmp_path):
     def table() -> dict[str, Volume]:
         if state["real"] is not False:
             # all=True: psutil drops pseudo filesystems such as tmpfs by default.
-            return {p.mountpoint: Volume(p.mountpoint, p.device, p.fstype)
-                    for p in psutil.disk_partitions(all=True)
-                    if p.mountpoint.startswith(str(tmp_path))}
+            return {
+                p.mountpoint: Volume(p.mountpoint, p.device, p.fstype)
+                for p in psutil.disk_partitions(all=True)
+                if p.mountpoint.startswith(str(tmp_path))
+            }
         return {str(point): Volume(str(point), "simulated", "tmpfs")} if state["mounted"] else {}
 
     yield point, mount, unmount, table
@@ -54,8 +58,9 @@ def usb(tmp_path):
         subprocess.run(["umount", "-l", str(point)])
 
 
-def test_new_mount_is_watched_and_warned_as_removable(make_daemon, notifications, usb, corpus,
-                                                       tmp_path):
+def test_new_mount_is_watched_and_warned_as_removable(
+    make_daemon, notifications, usb, corpus, tmp_path
+):
     point, mount, unmount, table = usb
     home = tmp_path / "home"
     home.mkdir()
@@ -66,8 +71,9 @@ def test_new_mount_is_watched_and_warned_as_removable(make_daemon, notifications
     assert wait_for(lambda: str(point) in [r.key for r in d.roots])
     shutil.copyfile(sample(corpus, "phi", "csv")[0], point / "on_stick.csv")
     # ...and one written to it afterwards by the watch.
-    assert wait_for(lambda: str(point / "on_stick.csv") in
-                    {f["path"] for f in d.store.open_findings()})
+    assert wait_for(
+        lambda: str(point / "on_stick.csv") in {f["path"] for f in d.store.open_findings()}
+    )
     f = next(f for f in d.store.open_findings() if f["path"] == str(point / "on_stick.csv"))
     assert f["volume"]["removable"] is True
     shown = wait_for(notifications.received)
@@ -86,10 +92,16 @@ def test_new_mount_is_watched_and_warned_as_removable(make_daemon, notifications
 
 def test_monitor_reports_mounts_present_at_start_and_ignores_fixed_disks():
     seen: list[str] = []
-    table = {"/": Volume("/", "/dev/sda1", "ext4"),
-             "/media/u/STICK": Volume("/media/u/STICK", "/dev/sdb1", "vfat")}
-    m = MountMonitor(lambda v: seen.append(v.mount), lambda v: seen.append("-" + v.mount),
-                     table=lambda: table, is_removable=lambda v: v.device == "/dev/sdb1")
+    table = {
+        "/": Volume("/", "/dev/sda1", "ext4"),
+        "/media/u/STICK": Volume("/media/u/STICK", "/dev/sdb1", "vfat"),
+    }
+    m = MountMonitor(
+        lambda v: seen.append(v.mount),
+        lambda v: seen.append("-" + v.mount),
+        table=lambda: table,
+        is_removable=lambda v: v.device == "/dev/sdb1",
+    )
     m.poll()
     m.poll()  # unchanged table: nothing new
     assert seen == ["/media/u/STICK"]

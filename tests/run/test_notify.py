@@ -20,23 +20,36 @@ HOME = os.path.expanduser("~")
 
 
 def test_single_file_names_file_kinds_counts_and_what_to_do():
-    n = compose([Alert(f"{HOME}/Downloads/labs.csv", "phi", {"ssn": 3, "name": 12},
-                       {"icd10": 14})])
+    n = compose([Alert(f"{HOME}/Downloads/labs.csv", "phi", {"ssn": 3, "name": 12}, {"icd10": 14})])
     assert n.title == "PHI found: labs.csv"
-    assert n.body == ("~/Downloads/labs.csv holds protected health information "
-                      "(14 icd10, 12 name, 3 ssn). Move it to the approved secure storage "
-                      "and delete this copy.")
+    assert n.body == (
+        "~/Downloads/labs.csv holds protected health information "
+        "(14 icd10, 12 name, 3 ssn). Move it to the approved secure storage "
+        "and delete this copy."
+    )
     assert n.urgent is False
 
 
-@pytest.mark.parametrize("alert, title, line", [
-    (Alert("/media/u/STICK/x.csv", "phi", {"mrn": 1}, {"icd10": 1}, removable=True),
-     "PHI found on removable media: x.csv", "Removable media leaves the building"),
-    (Alert(f"{HOME}/Dropbox/x.csv", "phi", {"mrn": 1}, {"icd10": 1}, cloud="dropbox"),
-     "PHI found in Dropbox: x.csv", "Dropbox is copying it off this laptop"),
-    (Alert(f"{HOME}/x.csv", "phi", {"mrn": 1}, {"icd10": 1}, encrypted=False),
-     "PHI found on an unencrypted disk: x.csv", "This disk is not encrypted"),
-])
+@pytest.mark.parametrize(
+    "alert, title, line",
+    [
+        (
+            Alert("/media/u/STICK/x.csv", "phi", {"mrn": 1}, {"icd10": 1}, removable=True),
+            "PHI found on removable media: x.csv",
+            "Removable media leaves the building",
+        ),
+        (
+            Alert(f"{HOME}/Dropbox/x.csv", "phi", {"mrn": 1}, {"icd10": 1}, cloud="dropbox"),
+            "PHI found in Dropbox: x.csv",
+            "Dropbox is copying it off this laptop",
+        ),
+        (
+            Alert(f"{HOME}/x.csv", "phi", {"mrn": 1}, {"icd10": 1}, encrypted=False),
+            "PHI found on an unencrypted disk: x.csv",
+            "This disk is not encrypted",
+        ),
+    ],
+)
 def test_wording_is_more_urgent_off_the_safe_path(alert, title, line):
     n = compose([alert])
     assert n.title == title
@@ -45,12 +58,14 @@ def test_wording_is_more_urgent_off_the_safe_path(alert, title, line):
 
 
 def test_many_files_give_one_summary_with_totals():
-    alerts = [Alert(f"/data/export/p{i}.hl7", "phi", {"mrn": 1}, {"icd10": 2})
-              for i in range(1000)] + [Alert("/data/export/staff.csv", "pii", {"email": 5})]
+    alerts = [
+        Alert(f"/data/export/p{i}.hl7", "phi", {"mrn": 1}, {"icd10": 2}) for i in range(1000)
+    ] + [Alert("/data/export/staff.csv", "pii", {"email": 5})]
     n = compose(alerts)
     assert n.title == "PHI found in 1,001 files"
-    assert n.body.startswith("In /data/export: 1,000 with PHI, 1 with personal data "
-                             "(2,000 icd10, 1,000 mrn, 5 email).")
+    assert n.body.startswith(
+        "In /data/export: 1,000 with PHI, 1 with personal data (2,000 icd10, 1,000 mrn, 5 email)."
+    )
 
 
 def test_pii_only_is_worded_as_personal_data():
@@ -67,7 +82,9 @@ def test_dbus_notification_reaches_the_server(notifications):
     got = notifications.received()
     assert first == again and isinstance(first, int) and first > 0
     assert [(g["app"], g["summary"], g["body"], g["urgency"], g["replaces"]) for g in got] == [
-        ("phiwatch", n.title, n.body, 2, 0), ("phiwatch", n.title, n.body, 2, first)]
+        ("phiwatch", n.title, n.body, 2, 0),
+        ("phiwatch", n.title, n.body, 2, first),
+    ]
 
 
 def test_dbus_without_a_server_is_a_clear_error(tmp_path):
@@ -77,8 +94,12 @@ def test_dbus_without_a_server_is_a_clear_error(tmp_path):
 
 def test_notifier_folds_a_burst_into_one_notification(notifications, no_leaked_threads):
     shown = []
-    notifier = Notifier(DBusBackend(notifications.address), gather=0.3, hold=30,
-                        on_shown=lambda n, count, delivered: shown.append((count, delivered)))
+    notifier = Notifier(
+        DBusBackend(notifications.address),
+        gather=0.3,
+        hold=30,
+        on_shown=lambda n, count, delivered: shown.append((count, delivered)),
+    )
     notifier.start()
     try:
         for i in range(50):
@@ -97,8 +118,11 @@ def test_notifier_folds_a_burst_into_one_notification(notifications, no_leaked_t
 
 def test_log_only_backend_still_records_the_warning(no_leaked_threads):
     shown = []
-    notifier = Notifier(LogOnlyBackend(), gather=0.05,
-                        on_shown=lambda n, count, delivered: shown.append((n.title, delivered)))
+    notifier = Notifier(
+        LogOnlyBackend(),
+        gather=0.05,
+        on_shown=lambda n, count, delivered: shown.append((n.title, delivered)),
+    )
     notifier.start()
     notifier.alert(Alert("/x/labs.csv", "phi", {"ssn": 1}, {"icd10": 1}))
     wait_for(lambda: shown)
@@ -107,7 +131,7 @@ def test_log_only_backend_still_records_the_warning(no_leaked_threads):
 
 
 def test_osascript_and_toast_commands_carry_text_as_data():
-    n = compose([Alert('/x/a"b\'c.csv', "phi", {"ssn": 1}, {"icd10": 1})])
+    n = compose([Alert("/x/a\"b'c.csv", "phi", {"ssn": 1}, {"icd10": 1})])
     argv = osascript_command(n)
     assert argv[:2] == ["osascript", "-e"] and argv[-2:] == [n.title, n.body]
     assert n.title not in " ".join(argv[:-2])  # never spliced into the script

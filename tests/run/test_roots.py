@@ -17,18 +17,21 @@ from agent.watch.roots import (
 )
 
 
-@pytest.mark.parametrize("path, excluded", [
-    ("src/app/main.py", False),
-    ("src/app/node_modules/lodash/index.js", True),
-    ("proj/.git/config", True),
-    ("proj/.venv/bin/python", True),
-    ("Library/Caches/com.apple.Safari/x", True),
-    ("work/Library/Caches/x", True),  # a multi-part glob matches at any depth
-    ("Library/Mobile Documents/com~apple~CloudDocs/labs.csv", False),
-    ("Downloads/export.csv", False),
-    (".cache/pip/x.whl", True),
-    ("AppData/Local/Temp/x.tmp", True),
-])
+@pytest.mark.parametrize(
+    "path, excluded",
+    [
+        ("src/app/main.py", False),
+        ("src/app/node_modules/lodash/index.js", True),
+        ("proj/.git/config", True),
+        ("proj/.venv/bin/python", True),
+        ("Library/Caches/com.apple.Safari/x", True),
+        ("work/Library/Caches/x", True),  # a multi-part glob matches at any depth
+        ("Library/Mobile Documents/com~apple~CloudDocs/labs.csv", False),
+        ("Downloads/export.csv", False),
+        (".cache/pip/x.whl", True),
+        ("AppData/Local/Temp/x.tmp", True),
+    ],
+)
 def test_default_excludes(tmp_path, path, excluded):
     assert PathFilter().excluded(tmp_path / path, tmp_path) is excluded
 
@@ -50,23 +53,35 @@ def test_agent_own_dirs_are_excluded(tmp_path, monkeypatch):
 
 def test_cloud_folders_found_and_tagged(tmp_path):
     home = tmp_path
-    for d in ["Dropbox", "OneDrive - Acme Health", "Library/CloudStorage/GoogleDrive-a@b.org",
-              "Library/Mobile Documents/com~apple~CloudDocs", "Documents"]:
+    for d in [
+        "Dropbox",
+        "OneDrive - Acme Health",
+        "Library/CloudStorage/GoogleDrive-a@b.org",
+        "Library/Mobile Documents/com~apple~CloudDocs",
+        "Documents",
+    ]:
         (home / d).mkdir(parents=True)
     (home / "Work OneDrive").mkdir()
-    found = {r.path.relative_to(home).as_posix(): r.cloud
-             for r in cloud_folders(home, environ={"OneDriveCommercial": str(home / "Work OneDrive")})}
-    assert found == {"Dropbox": "dropbox", "OneDrive - Acme Health": "onedrive",
-                     "Library/CloudStorage/GoogleDrive-a@b.org": "google_drive",
-                     "Library/Mobile Documents/com~apple~CloudDocs": "icloud",
-                     "Work OneDrive": "onedrive"}
+    found = {
+        r.path.relative_to(home).as_posix(): r.cloud
+        for r in cloud_folders(home, environ={"OneDriveCommercial": str(home / "Work OneDrive")})
+    }
+    assert found == {
+        "Dropbox": "dropbox",
+        "OneDrive - Acme Health": "onedrive",
+        "Library/CloudStorage/GoogleDrive-a@b.org": "google_drive",
+        "Library/Mobile Documents/com~apple~CloudDocs": "icloud",
+        "Work OneDrive": "onedrive",
+    }
 
 
 def test_default_roots_home_plus_clouds_and_disjoint(tmp_path):
     (tmp_path / "Dropbox").mkdir()
     roots = default_roots(home=tmp_path)
     assert [(r.path, r.kind, r.cloud) for r in roots] == [
-        (tmp_path, "home", None), (tmp_path / "Dropbox", "cloud", "dropbox")]
+        (tmp_path, "home", None),
+        (tmp_path / "Dropbox", "cloud", "dropbox"),
+    ]
     assert disjoint(roots) == [Root(tmp_path, "home")]  # watched once, through home
     assert cloud_of(tmp_path / "Dropbox/x/labs.csv", roots) == "dropbox"
     assert cloud_of(tmp_path / "Documents/labs.csv", roots) is None
@@ -85,7 +100,9 @@ def test_config_roots_excludes_and_includes_reach_the_daemon(agent_home, tmp_pat
     data.mkdir()
     cfg_file = agent_home / "config" / "agent.toml"
     cfg_file.parent.mkdir(parents=True)
-    cfg_file.write_text(f'roots = ["{data}"]\nexclude = ["*.iso"]\ninclude = ["web/node_modules/ours/*"]\n')
+    cfg_file.write_text(
+        f'roots = ["{data}"]\nexclude = ["*.iso"]\ninclude = ["web/node_modules/ours/*"]\n'
+    )
     d = Daemon(config=load_config(), reporter=None, policy={}, mount_table=lambda: {})
     try:
         assert [r.path for r in d.roots] == [data.resolve()]

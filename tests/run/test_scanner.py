@@ -25,7 +25,10 @@ def test_child_classifies_and_the_cache_answers_the_second_time(pool, corpus, tm
     again, read2 = pool.classify(str(f))
     assert first.classification == "phi" and sum(first.health.values()) > 0
     assert (again.classification, again.identifiers, again.health) == (
-        first.classification, first.identifiers, first.health)
+        first.classification,
+        first.identifiers,
+        first.health,
+    )
     assert read1 == f.stat().st_size and read2 == 0  # the cache answered
     assert pool.lanes["deep"].started == 1
 

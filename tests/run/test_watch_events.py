@@ -81,12 +81,17 @@ def test_move_and_delete_resolve_findings(make_daemon, corpus, tmp_path):
     shutil.rmtree(root / "sub")  # a folder deleted: every finding under it
     assert wait_for(lambda: open_paths(d) == set())
 
-    reasons = sorted((e["data"]["path"], e["data"]["reason"])
-                     for e in events_of(d, "finding_resolved"))
+    reasons = sorted(
+        (e["data"]["path"], e["data"]["reason"]) for e in events_of(d, "finding_resolved")
+    )
     # A rename out of the watched tree reaches inotify as a lone IN_MOVED_FROM, which
     # watchdog reports as a delete: from the agent's view the file is gone.
-    assert reasons == [(str(a), "moved"), (str(b), "deleted"),
-                       (str(root / "sub/n0.txt"), "deleted"), (str(root / "sub/n1.txt"), "deleted")]
+    assert reasons == [
+        (str(a), "moved"),
+        (str(b), "deleted"),
+        (str(root / "sub/n0.txt"), "deleted"),
+        (str(root / "sub/n1.txt"), "deleted"),
+    ]
 
 
 def test_slow_writer_is_scanned_once_complete(make_daemon, corpus, tmp_path):
@@ -121,7 +126,9 @@ def test_extracted_archive_gives_one_summary(make_daemon, notifications, corpus,
         z.extractall(root)
 
     assert wait_for(lambda: len(open_paths(d)) == 20, timeout=30), len(open_paths(d))
-    assert wait_for(lambda: "20 files" in (notifications.received() or [{}])[-1].get("summary", "")), notifications.received()
+    assert wait_for(
+        lambda: "20 files" in (notifications.received() or [{}])[-1].get("summary", "")
+    ), notifications.received()
     shown = notifications.received()
     # One notification on screen: every later call replaces the first one's id.
     assert {n["id"] for n in shown} == {shown[0]["id"]}
