@@ -209,11 +209,15 @@ def default_roots(
 
 
 def disjoint(roots: Iterable[Root]) -> list[Root]:
-    """Roots minus those inside another root: what the observer and crawler walk."""
+    """Roots minus those inside another root: what the observer and crawler walk.
+
+    A removable volume is always kept, even when mounted inside another root (``~/usb``):
+    an inotify watch on the folder under it does not see into the mounted filesystem."""
     rs = sorted(set(roots), key=lambda r: (len(r.key), r.key))
     out: list[Root] = []
     for r in rs:
-        if not any(r.key == o.key or r.key.startswith(o.key + os.sep) for o in out):
+        inside = any(r.key == o.key or r.key.startswith(o.key + os.sep) for o in out)
+        if not inside or (r.removable and not any(r.key == o.key for o in out)):
             out.append(r)
     return out
 

@@ -114,3 +114,9 @@ def test_config_roots_excludes_and_includes_reach_the_daemon(agent_home, tmp_pat
     finally:
         d.stop()
         d.close()
+
+
+def test_removable_volume_inside_home_is_its_own_root(tmp_path):
+    home = Root(tmp_path, "home")
+    stick = Root(tmp_path / "usb", "removable", removable=True)
+    assert disjoint([home, stick, Root(tmp_path / "Dropbox", "cloud", "dropbox")]) == [home, stick]
