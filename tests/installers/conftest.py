@@ -19,15 +19,40 @@ from tests.installers.helpers import ROOT, VENV_BIN
 
 
 @pytest.fixture(scope="session")
-def binary(tmp_path_factory) -> Path:
+def source(tmp_path_factory) -> Path:
+    """A snapshot of the sources the binary is built from, taken once per session.
+
+    Seven other engineers commit to the shared tree while tests run; building from one
+    snapshot and running the package from the same snapshot keeps both sides equal (CI's
+    tree is static, so there it changes nothing).
+    """
+    snap = tmp_path_factory.mktemp("source")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder in ("agent", "rules", "installers", "docs"):
+        shutil.copytree(ROOT / folder, snap / folder, ignore=ignore)
+    (snap / "scripts").mkdir()
+    for script in ("build-binary", "build-deb"):
+        shutil.copy2(ROOT / "scripts" / script, snap / "scripts" / script)
+    (snap / ".venv").symlink_to(ROOT / ".venv")
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    (snap / "COMMIT").write_text(head)
+    return snap
+
+
+@pytest.fixture(scope="session")
+def binary(source, tmp_path_factory) -> Path:
     """The onefile agent, built by scripts/build-binary (the command IT's build runs)."""
     out = tmp_path_factory.mktemp("pyinstaller")
     dist, work = out / "dist", out / "work"
+    env = {**os.environ, "PHIWATCH_BUILD_COMMIT": (source / "COMMIT").read_text()}
     result = subprocess.run(
-        [str(ROOT / "scripts" / "build-binary"), "--dist", str(dist), "--work", str(work)],
+        [str(source / "scripts" / "build-binary"), "--dist", str(dist), "--work", str(work)],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=source,
+        env=env,
         timeout=1200,
     )
     assert result.returncode == 0, result.stderr[-4000:]
@@ -37,12 +62,12 @@ def binary(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def packages(binary, tmp_path_factory) -> dict[str, Path]:
+def packages(source, binary, tmp_path_factory) -> dict[str, Path]:
     """The .deb and the tarball built from that binary (gzip: the fastest dpkg-deb codec)."""
     out = tmp_path_factory.mktemp("packages")
     result = subprocess.run(
         [
-            str(ROOT / "scripts" / "build-deb"),
+            str(source / "scripts" / "build-deb"),
             "--binary",
             str(binary),
             "--out",
@@ -52,7 +77,7 @@ def packages(binary, tmp_path_factory) -> dict[str, Path]:
         ],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=source,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr

@@ -5,27 +5,32 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from PyInstaller.archive.readers import CArchiveReader
 
 from agent import __version__
-from tests.installers.helpers import ROOT, VENV_BIN, skip_if_not_implemented
+from tests.installers.helpers import ROOT, skip_if_not_implemented
 
 # The first test builds the binary (1.5 to 3 minutes on 2 busy cores): above the 300 s default.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
-def run(argv: list[str], home: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+def run(argv: list[str], home: Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PHIWATCH_HOME": str(home)}
-    # The package run must not read the source tree's rules through an override either.
-    env.pop("PHIWATCH_RULES", None)
-    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
+    env.pop("PHIWATCH_RULES", None)  # each side reads its own rules/
+    return subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
+
+
+def package_cmd() -> list[str]:
+    # `python -m agent` from the build's source snapshot: cwd comes first on sys.path.
+    return [sys.executable, "-m", "agent"]
 
 
 def test_version_and_build_stamp(binary, tmp_path):
-    out = run([str(binary), "--version"], tmp_path)
+    out = run([str(binary), "--version"], tmp_path, tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == f"phiwatch {__version__}"
     versioned = binary.parent / f"phiwatch-{__version__}-linux-{os.uname().machine}"
@@ -42,11 +47,11 @@ def test_version_and_build_stamp(binary, tmp_path):
     assert ancestor.returncode == 0, stamp["commit"]
 
 
-def test_rules_and_data_are_bundled_and_the_server_is_not(binary):
+def test_rules_and_data_are_bundled_and_the_server_is_not(binary, source):
     names = set(CArchiveReader(str(binary)).toc)
     shipped = {
-        "rules/" + p.relative_to(ROOT / "rules").as_posix()
-        for p in (ROOT / "rules").rglob("*")
+        "rules/" + p.relative_to(source / "rules").as_posix()
+        for p in (source / "rules").rglob("*")
         if p.is_file() and "__pycache__" not in p.parts
     }
     assert "rules/policy.yaml" in shipped
@@ -72,13 +77,11 @@ def test_rules_and_data_are_bundled_and_the_server_is_not(binary):
         assert "pyarrow._flight" not in modules
 
 
-def test_scan_gives_the_same_verdicts_as_the_package(binary, corpus, tmp_path):
+def test_scan_gives_the_same_verdicts_as_the_package(binary, source, corpus, tmp_path):
     skip_if_not_implemented("scan")
-    package = run(
-        [str(VENV_BIN / "phiwatch"), "scan", str(corpus.files), "--format", "jsonl"],
-        tmp_path / "pkg",
-    )
-    frozen = run([str(binary), "scan", str(corpus.files), "--format", "jsonl"], tmp_path / "bin")
+    cmd = ["scan", str(corpus.files), "--format", "jsonl"]
+    package = run([*package_cmd(), *cmd], tmp_path / "pkg", source)
+    frozen = run([str(binary), *cmd], tmp_path / "bin", source)
     assert frozen.returncode == package.returncode, frozen.stderr[-3000:]
 
     def verdicts(stdout: str) -> dict[str, tuple]:
@@ -107,10 +110,11 @@ def test_scan_gives_the_same_verdicts_as_the_package(binary, corpus, tmp_path):
     assert found_under(tmp_path / "bin") <= found_under(tmp_path / "pkg")
 
 
-def test_posture_gives_the_same_verdicts_as_the_package(binary, tmp_path):
+def test_posture_gives_the_same_verdicts_as_the_package(binary, source, tmp_path):
     skip_if_not_implemented("posture")
-    package = run([str(VENV_BIN / "phiwatch"), "posture", "--format", "json"], tmp_path / "pkg")
-    frozen = run([str(binary), "posture", "--format", "json"], tmp_path / "bin")
+    cmd = ["posture", "--format", "json"]
+    package = run([*package_cmd(), *cmd], tmp_path / "pkg", source)
+    frozen = run([str(binary), *cmd], tmp_path / "bin", source)
     assert frozen.returncode == package.returncode, frozen.stderr[-3000:]
 
     def verdicts(stdout: str) -> dict[str, tuple]:
