@@ -47,6 +47,17 @@ def test_autostart_entry_starts_the_same_unit():
     assert entry["Exec"] == "systemctl --user start phiwatch.service"
 
 
+@pytest.mark.skipif(not shutil.which("desktop-file-validate"), reason="desktop-file-utils absent")
+def test_autostart_entry_is_a_valid_desktop_file():
+    out = subprocess.run(
+        ["desktop-file-validate", str(LINUX / "phiwatch.desktop")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "", out.stdout
+
+
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not here")
 @pytest.mark.parametrize(
     "name,mode", [("phiwatch.service", "--user"), ("phiwatch-system.service", "--system")]
