@@ -1,7 +1,7 @@
 """Check-in throughput over real HTTPS: `phiwatch-server run` + the fleet simulator.
 
 Run by hand:  .venv/bin/python tests/bench/bench_checkin.py [--db sqlite|postgres|both]
-              [--devices 1000] [--concurrency 32] [--reports 3] [--workers 4] [--threads 4]
+              [--devices 1000] [--concurrency 32] [--reports 5] [--workers 4] [--threads 4]
 
 For each database: start a real server (gunicorn, TLS) on a fresh database, enroll N
 devices and send R check-ins each from C keep-alive HTTPS connections; then, as the
@@ -111,7 +111,7 @@ def main() -> int:
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     p.add_argument("--devices", type=int, default=1000)
     p.add_argument("--concurrency", type=int, default=32)
-    p.add_argument("--reports", type=int, default=3)
+    p.add_argument("--reports", type=int, default=5)
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--threads", type=int, default=4)
     a = p.parse_args()
