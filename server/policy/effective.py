@@ -55,9 +55,20 @@ def set_overrides(overrides: dict[str, Any], actor: str, note: str = "") -> int:
     """Store a new revision (unknown keys refused) and audit it; returns the new version."""
     from server.audit import log
 
-    unknown = sorted(set(overrides) - set(base_policy()))
+    base = base_policy()
+    unknown = sorted(set(overrides) - set(base))
     if unknown:
         raise ConfigError(f"unknown policy keys: {', '.join(unknown)}")
+    for key, value in overrides.items():
+        # Same type as the shipped default (bool is not a number here): a threshold set
+        # to "soon" must fail now, not in every check-in's violation evaluation.
+        want = type(base[key])
+        ok = isinstance(value, bool) if want is bool else (
+            isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+            if want in (int, float) else isinstance(value, want))
+        if not ok:
+            raise ConfigError(f"{key}: expected {want.__name__} like {base[key]!r}, "
+                              f"got {value!r}")
     rev = PolicyRevision.objects.create(overrides=overrides, actor=actor, note=note)
     clear_cache()
     log.record(actor, "policy.update", f"policy:{rev.id}", {"keys": sorted(overrides)})

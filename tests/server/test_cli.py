@@ -122,3 +122,29 @@ def test_createadmin_refuses_weak_or_missing_password(db, capsys, monkeypatch):
     assert not User.objects.filter(username="bob").exists()
     monkeypatch.setenv("PHIWATCH_ADMIN_PASSWORD", "another fine passphrase 7")
     assert run(capsys, "createadmin", "bob")[0] == 0
+
+
+def test_policy_set_overrides_keys_and_agents_receive_them(agent, capsys):
+    code, out, _ = run(capsys, "policy", "set", "screen_lock_max_seconds=300",
+                       "removable_media_allowed=true")
+    assert code == 0 and out.startswith("policy version")
+    shown = json.loads(run(capsys, "policy", "show", "--format", "json")[1])
+    assert shown["policy"]["screen_lock_max_seconds"] == 300
+    assert shown["policy"]["removable_media_allowed"] is True
+    assert agent.checkin().json()["policy"]["screen_lock_max_seconds"] == 300
+    # a second set keeps the first override
+    run(capsys, "policy", "set", "silent_after_seconds=86400")
+    shown = json.loads(run(capsys, "policy", "show", "--format", "json")[1])
+    assert (shown["policy"]["screen_lock_max_seconds"],
+            shown["policy"]["silent_after_seconds"]) == (300, 86400)
+    code, _, err = run(capsys, "policy", "set", "no_such_key=1")
+    assert code == 1 and "no_such_key" in err
+    assert AuditEntry.objects.filter(action="policy.update").count() == 2
+
+
+@pytest.mark.parametrize("pair", ["silent_after_seconds=soon", "removable_media_allowed=1",
+                                  "screen_lock_max_seconds=-5", "report_paths=7"])
+def test_policy_set_refuses_wrong_types(db, capsys, pair):
+    code, _, err = run(capsys, "policy", "set", pair)
+    assert code == 1 and pair.split("=")[0] in err
+    assert not AuditEntry.objects.filter(action="policy.update").exists()
