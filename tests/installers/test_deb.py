@@ -175,6 +175,20 @@ def test_install_writes_managed_config_and_enables_the_user_unit(packages, machi
     assert "/etc/xdg/autostart/phiwatch.desktop" in status
 
 
+def test_reinstall_is_an_upgrade_that_keeps_its_managed_config(packages, machine):
+    """dpkg -i over itself runs the old prerm with "upgrade": no approval needed, and an
+    existing /etc/phiwatch/agent.toml is IT's and stays as it is."""
+    assert installed(), "runs after the install test"
+    before = MANAGED.read_bytes()
+    env = {k: v for k, v in os.environ.items() if k != "PHIWATCH_UNINSTALL_APPROVED"}
+    env |= {"PHIWATCH_SERVER_URL": "https://other.test", "PHIWATCH_ENROLLMENT_SECRET": "other"}
+    result = dpkg("-i", str(packages["deb"]), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "PHIWATCH_* variables ignored" in result.stderr
+    assert MANAGED.read_bytes() == before
+    assert installed() and (USER_WANTS / "phiwatch.service").is_symlink()
+
+
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not here")
 def test_installed_units_verify(machine, tmp_path):
     assert installed(), "runs after the install test"
