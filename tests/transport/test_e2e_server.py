@@ -376,13 +376,7 @@ def test_no_planted_value_leaves_over_the_wire(server, agent_home, corpus):
         assert checkins, "the agent sent no check-in"
         sent = [json.loads(b) for b in checkins]
         assert sum(len(b.get("findings") or []) for b in sent) > 50  # PHI was found and reported
-        # Planted values that are also words of the shipped rules/ dictionaries (a surname
-        # like "Brooks") appear in the classifier's compiled pattern cache by design: they
-        # are public product data, not something read from the scanned files.
-        shipped = "\n".join(
-            b.decode("utf-8", "replace") for b in _files_under(REPO / "rules").values()
-        )
-        values = {v for v in corpus.planted_values() if v not in shipped}
+        values = corpus.planted_values()
         assert len(values) > 500
         # Control: the search finds planted values where they are (the corpus itself).
         assert len(_planted_hits(values, _files_under(corpus.files))) > 100
