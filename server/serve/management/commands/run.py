@@ -65,6 +65,9 @@ class Command(BaseCommand):
             "certfile": str(cert),
             "keyfile": str(key),
             "keepalive": 75,
+            # Recycle workers now and then (staggered) so a slow leak cannot grow forever.
+            "max_requests": 20000,
+            "max_requests_jitter": 2000,
             "timeout": 60,
             "preload_app": True,
             "accesslog": None,  # access lines are not needed; no query strings in logs
