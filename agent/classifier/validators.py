@@ -173,9 +173,9 @@ def phone_nanp(s: str) -> bool:
         return False
     if len(set(d)) == 1:
         return False
-    # Toll-free numbers belong to businesses, and 555-0100..0199 is the fictional range
-    # used in films and docs.
-    if npa in _TOLL_FREE or (nxx == "555" and d[6:8] == "01"):
+    # Toll-free numbers belong to businesses; exchange 555 is directory assistance (555-1212)
+    # and the fictional numbers of films, docs and examples (555-0100..0199 reserved).
+    if npa in _TOLL_FREE or nxx == "555":
         return False
     return True
 

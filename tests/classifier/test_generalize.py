@@ -14,15 +14,15 @@ CASES = [
     ("nota.txt", "Paciente: José García Fernández\nFecha de nacimiento: 14/03/1961\n"
      "Diagnóstico: diabetes mellitus tipo 2 (E11.9); tratamiento con metformina 850 mg.\n", "utf-16", "phi"),
     ("mail.eml.txt", "Hi Dr. Lee,\nmy son Tom Baker (DOB 04/05/2012) had another asthma attack last night; "
-     "his albuterol inhaler is almost empty. Can you send a refill?\nThanks, Karen Baker\n(503) 555-0187\n", "utf-8", "phi"),
+     "his albuterol inhaler is almost empty. Can you send a refill?\nThanks, Karen Baker\n(503) 482-0187\n", "utf-8", "phi"),
     ("claims;semi.csv", "Nom;Prénom;Date de naissance;Diagnostic;Téléphone\n"
      "Dupont;Marie;12/05/1970;J45.909;+33 1 23 45 67 89\nMartin;Luc;03/11/1982;E78.5;+33 6 11 22 33 44\n", "latin-1", "phi"),
     ("visits.tsv", "Patient Last Name\tPatient First Name\tVisit Reason\tProvider\n"
      "Okafor\tChidi\tfollow-up for CHF\tDr. Reyes\nNovak\tEva\tannual physical\tDr. Reyes\n", "utf-8", "phi"),
     ("log.txt", "\n".join(f"2024-05-01T10:{i % 60:02d}:00Z INFO ok id={i}" for i in range(3000))
      + "\n2024-05-01T11:00:00Z WARN pt lookup mrn=88123456 dx=I50.9 heart failure\n", "utf-8", "phi"),
-    ("roster.csv", "Employee,Badge,Title,Cell\nGrace Hopper,1001,Engineer,(212) 555-0101\n"
-     "Alan Turing,1002,Analyst,(212) 555-0102\n", "utf-8", "pii"),
+    ("roster.csv", "Employee,Badge,Title,Cell\nGrace Hopper,1001,Engineer,(212) 614-0101\n"
+     "Alan Turing,1002,Analyst,(212) 614-0102\n", "utf-8", "pii"),
     ("summary.txt", "PATIENT SUMMARY\nName ................ Dawn Bailey\nMedical Record Number ....... 31759180\n"
      "Date of Birth ............... 03/04/1970\nProblem list: hypertension; type 2 diabetes mellitus\n", "utf-8", "phi"),
     ("Mr.txt", "Mr. Garcia is a 67-year-old man seen today for follow-up of COPD. Continue tiotropium.\n", "utf-8", "phi"),

@@ -24,7 +24,7 @@ CASES = [
     ("ndc", "12345-6789-0", True), ("ndc", "123-45-6789", False), ("ndc", "00000-0000-00", False),
     ("vin", "1M8GDM9AXKP042788", True), ("vin", "1M8GDM9A1KP042788", False),
     ("gtin", "(01)00614141999996", True), ("gtin", "(01)00614141999997", False),
-    ("phone_nanp", "(212) 555-0243", True), ("phone_nanp", "(123) 456-7890", False),
+    ("phone_nanp", "(212) 483-0243", True), ("phone_nanp", "(123) 456-7890", False),
     ("phone_nanp", "(212) 555-0143", False), ("phone_nanp", "1-800-555-0199", False),
     ("phone_nanp", "212-911-1234", False), ("phone_nanp", "290-555-0143", False),
     ("ipv4_public", "73.21.4.9", True), ("ipv4_public", "10.1.2.3", False),
