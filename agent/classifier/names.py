@@ -104,7 +104,7 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
         s2, e2, w2 = toks[j]
         sh2 = _shape(w2)
         g = gap.strip()
-        if not sh2 or w2.lower() in _STOP or len(gap) > 3 or g not in ("", ",", "^"):
+        if not sh2 or w2.lower() in _STOP or len(gap) > 3 or g not in ("", ",", "^") or "\n" in gap:
             # "Mr. Garcia is a 67-year-old...": an honorific and one known surname
             if sh1 == "title" and w1.lower() in last and _HONORIFIC.search(text[max(0, s1 - 8):s1]):
                 bs = base + len(text[:s1].encode("utf-8"))

@@ -31,6 +31,10 @@ from agent.classifier.rules import header_kinds
 from agent.classifier.units import Table
 
 SAMPLE_ROWS = 200
+# Headers that name people only sometimes ("name" of a schema element, "last" of a series):
+# their values must look like people's names too.
+_AMBIGUOUS_NAME_HEADERS = frozenset({"name", "first", "last", "given", "family", "displayname",
+                                     "contact", "recipient", "author", "employee"})
 BATCH_ROWS = 4096
 _PLACEHOLDER_WORDS = frozenset({"null", "none", "nan", "n/a", "na", "unknown", "redacted", "masked",
                                 "removed", "tbd", "pending", "nil", "undefined", "0", "-"})
@@ -46,6 +50,10 @@ def is_placeholder(v: str) -> bool:
         return True
     t = v.strip()
     return not t.strip(_PH_CHARS) or t.lower() in _PLACEHOLDER_WORDS
+
+
+def _norm(header: str) -> str:
+    return "".join(c for c in header.lower() if c.isalnum())
 
 
 def _first_token(v: str) -> str:
@@ -117,9 +125,9 @@ def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) ->
         for category, subject, kind in entries:
             if category == "identifier" and not negative and col.id_kind is None:
                 if values and _frac(values, CELL_CHECKS.get(kind, _idlike)) >= 0.5:
-                    if kind == "name" and name.strip().lower() == "name" and \
+                    if kind == "name" and _norm(name) in _AMBIGUOUS_NAME_HEADERS and \
                             _frac(values, looks_like_name) < 0.3:
-                        continue  # a bare "name" column of things, not people (schemas, configs)
+                        continue  # a "name" column of things, not people (schemas, configs)
                     col.id_kind, col.subject = kind, subject
             elif category == "health" and col.health_kind is None and values:
                 col.health_kind = kind

@@ -26,6 +26,13 @@ CASES = [
     ("summary.txt", "PATIENT SUMMARY\nName ................ Dawn Bailey\nMedical Record Number ....... 31759180\n"
      "Date of Birth ............... 03/04/1970\nProblem list: hypertension; type 2 diabetes mellitus\n", "utf-8", "phi"),
     ("Mr.txt", "Mr. Garcia is a 67-year-old man seen today for follow-up of COPD. Continue tiotropium.\n", "utf-8", "phi"),
+    ("de.csv", "Name;Geburtsdatum;Diagnose\nJürgen Müller;12.05.1961;I10\nSabine Schmidt;03.11.1975;E11.9\n",
+     "utf-8", "phi"),
+    ("table.md", "| Patient | DOB | Dx |\n|---|---|---|\n| Dawn Bailey | 1970-03-04 | E11.9 |\n", "utf-8", "phi"),
+    ("nested.json", '{"patient": {"name": "Dawn Bailey", "dob": "1970-03-04"}, "diagnoses": ["E11.9"]}\n',
+     "utf-8", "phi"),
+    ("users.csv", "id,first,last,plan\n1,Dawn,Bailey,pro\n2,Kevin,Wright,free\n", "utf-8", "pii"),
+    ("roster.txt", "Employee roster\n\nKatherine Johnson - Analytics\nGrace Hopper - Engineering\n", "utf-8", "pii"),
     # hard negatives
     ("validate.py", 'import re\nSSN = re.compile(r"\\d{3}-\\d{2}-\\d{4}")\n\ndef test_ssn():\n'
      '    assert SSN.match("078-05-1120")  # the Woolworth sample card\n    assert not valid("666-12-3456")\n', "utf-8", "none"),
@@ -36,6 +43,11 @@ CASES = [
     ("parts.csv", "sku,desc,price\n" + "".join(f"{100 + i}-{10 + i % 80:02d}-{1000 + i},widget,{i}.99\n" for i in range(60)),
      "utf-8", "none"),
     ("ops.log", "".join(f"conn from 10.0.{i % 200}.{i % 250 + 1} port 5432 ok pid={4000 + i}\n" for i in range(500)),
+     "utf-8", "none"),
+    ("schema.xsd", '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="patient">'
+     '<xs:element name="name" type="xs:string"/><xs:element name="diagnosis" type="xs:string"/>'
+     '</xs:element></xs:schema>\n', "utf-8", "none"),
+    ("example.md", "Call (555) 555-1234 or write to John Doe, 123 Main Street, for the demo diabetes dataset.\n",
      "utf-8", "none"),
     ("changelog.txt", "v2.3.1 (2024-02-01)\n- Fix crash when the patient list is empty (#5521)\n"
      "- Support ICD-10 code E11.9 in the demo fixtures\n- Contact support at 1-800-555-0100\n", "utf-8", "none"),
