@@ -68,11 +68,13 @@ def _evidence_of(r: FileResult) -> Evidence:
     ev = Evidence()
     ev.identifiers.update(r.identifiers)
     ev.health.update(r.health)
+    # "data/part_0.csv line 2": where inside the archive the evidence is
+    where = f"{r.path.rsplit('!', 1)[-1]} {r.first_evidence or ''}".strip()
     if r.classification == "phi":
-        ev.mark_phi(r.first_evidence and f"{r.path.rsplit('!', 1)[-1]} {r.first_evidence}")
+        ev.mark_phi(where)
     if r.classification in ("phi", "pii"):
         ev.strong_identifier = True
-        ev.first_where = r.first_evidence
+        ev.first_where = where
     return ev
 
 
