@@ -38,8 +38,11 @@ class Cache:
             from agent.classifier.rules import default_rules
 
             rules_digest = default_rules().digest
+        from agent import __version__
+
         self.path = Path(path)
-        self.rules = rules_digest
+        # a new agent version may classify differently: its verdicts start afresh
+        self.rules = f"{rules_digest}/{__version__}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(self.path), check_same_thread=False)

@@ -175,12 +175,17 @@ def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) ->
     return col
 
 
+_HEADER_CELL = re.compile(r"[A-Za-z][\w .#/%&'-]{0,63}")
+
+
 def _looks_like_header(engine: Engine, row: list[str]) -> bool:
-    cells = [str(c) for c in row]
-    if not cells or any(any(ch.isdigit() for ch in c) and len(c) > 6 for c in cells):
+    """Column names, not code or data: every non-empty cell is a short label ("Pt Name",
+    "MRN#", "D.O.B."), and at least half of them are known headers."""
+    cells = [str(c).strip() for c in row if str(c).strip()]
+    if len(cells) < 2 or not all(_HEADER_CELL.fullmatch(c) for c in cells):
         return False
     known = sum(1 for c in cells if header_kinds(engine.rules.headers, c)[0])
-    return known >= max(1, len(cells) // 3)
+    return known * 2 >= len(cells)
 
 
 def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
