@@ -37,6 +37,16 @@ _PROVIDER_TRIGGER = re.compile(
     r"(?i)(?:dr|doctor|provider|physician|prescriber|attending|referring|rendering|surgeon|"
     r"signed by|electronically signed by|seen by|np|rn|pa|clinician)\s?[:.=,#-]{0,3}\s{0,3}$"
 )
+# Credits in code and documents: names there are authors, not patients.
+_AUTHOR_TRIGGER = re.compile(
+    r"(?i)(?:copyright|\(c\)|©|authors?|written by|contributed by|maintainers?|maintained by|"
+    r"thanks to|created by|developed by|credits?|signed-off-by|co-authored-by|reviewed-by)"
+    r"[^\n]{0,40}$"
+)
+# Bare nouns ("Patient", "Client") name whose name follows only as a label ("Patient:",
+# "client="); a following capitalised word is usually a term ("Patient Position").
+_LABELLED = re.compile(r"(?:[:=#]|\.{3,}|\b(?:is|for|by|dear|mr|mrs|ms|miss|mx|sr|sra|mme|herr|frau))"
+                       r"\s?[\"'.,\-\s]{0,14}$", re.IGNORECASE)
 _PROVIDER_SUFFIX = re.compile(r"^,?\s?(?:MD|M\.D\.|DO|D\.O\.|RN|NP|PA-C|PA|DNP|PhD|DDS|FNP)\b")
 _HONORIFIC = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sr|Sra|Mme|Herr|Frau)\.?\s{1,2})$")
 _DOCTOR = re.compile(r"\bDr\.?\s{1,2}$")
@@ -61,7 +71,7 @@ class NameHit:
     start: int  # byte offsets in the buffer given to find_names (window-relative + base)
     end: int
     score: float
-    subject: str  # "patient" or "provider"
+    subject: str  # "patient", "provider" or "author" (credits in code and documents)
 
 
 def _shape(w: str) -> str:
@@ -123,9 +133,10 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
             i += 1
             continue
         before = text[max(0, s1 - 32):s1]
-        trig_patient = bool(_PATIENT_TRIGGER.search(before))
+        trig_patient = bool(_PATIENT_TRIGGER.search(before)) and bool(_LABELLED.search(before))
         trig_provider = bool(_PROVIDER_TRIGGER.search(before)) or bool(
             _PROVIDER_SUFFIX.match(text[e2:e2 + 8]))
+        author = bool(_AUTHOR_TRIGGER.search(text[max(0, s1 - 60):s1]))
         triggered = trig_patient or trig_provider
         both_words = a in words and b in words
         score = 0.0
@@ -143,7 +154,8 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
         if score >= 0.5:
             bs = base + len(text[:s1].encode("utf-8"))
             be = base + len(text[:e2].encode("utf-8"))
-            out.append(NameHit(bs, be, score, "provider" if trig_provider else "patient"))
+            subject = "provider" if trig_provider else "author" if author else "patient"
+            out.append(NameHit(bs, be, score, subject))
             used_until = e2
             i = j + 1
         else:
