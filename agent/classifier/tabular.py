@@ -15,6 +15,7 @@ A column is stronger evidence than a cell, and a header names what a regex canno
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import operator
 import re
@@ -42,6 +43,7 @@ _PLACEHOLDER_WORDS = frozenset({"null", "none", "nan", "n/a", "na", "unknown", "
 _PLACEHOLDERS = frozenset(w2 for w in _PLACEHOLDER_WORDS for w2 in (w, w.upper(), w.title()))
 _PH_CHARS = "_-X*#/.() x"
 _ZIP = re.compile(r"\d{5}(?:-\d{4})?")
+_NEWLINE = re.compile(rb"\n")
 
 
 def is_placeholder(v: str) -> bool:
@@ -137,25 +139,23 @@ def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) ->
         # Part numbers, counters, hashes: not about a person whatever they look like.
         col.text = not negative
         return col
-    # Type by values.
-    shape: Counter = Counter()
-    valid: Counter = Counter()
+    # Type by values: the sampled cells as one block, a cell per line, scanned once.
+    block = "\n".join(v.replace("\n", " ").replace("\r", " ") for v in values).encode("utf-8", "replace")
+    starts = [0] + [m.end() for m in _NEWLINE.finditer(block)]
+    shape_cells: dict[str, set[int]] = {}
+    valid_cells: dict[str, set[int]] = {}
     meta: dict[str, tuple[str, str]] = {}
-    names = 0
-    for v in values:
-        data = v.encode("utf-8", "replace")
-        kinds_shape, kinds_valid = set(), set()
-        for h in engine.scan(data):
-            if h.category == "trigger":
-                continue
-            kinds_shape.add(h.kind)
-            meta[h.kind] = (h.category, h.subject)
-            if h.counted:
-                kinds_valid.add(h.kind)
-        shape.update(kinds_shape)
-        valid.update(kinds_valid)
-        if find_names(data):
-            names += 1
+    for h in engine.scan(block):
+        if h.category == "trigger":
+            continue
+        cell = bisect.bisect_right(starts, h.start) - 1
+        shape_cells.setdefault(h.kind, set()).add(cell)
+        meta[h.kind] = (h.category, h.subject)
+        if h.counted:
+            valid_cells.setdefault(h.kind, set()).add(cell)
+    shape = Counter({k: len(v) for k, v in shape_cells.items()})
+    valid = Counter({k: len(v) for k, v in valid_cells.items()})
+    names = len({bisect.bisect_right(starts, nh.start) - 1 for nh in find_names(block)})
     n = len(values)
     if names >= 0.6 * n:
         col.id_kind = "name"
@@ -309,8 +309,6 @@ def _batch(engine: Engine, batch: list[list[str]], start: int, typed_id, typed_h
 def _text_rows(engine: Engine, block: bytes, sub: Evidence) -> tuple[list[int], list[int]]:
     """Scan the free-text cells of a batch (one row per line); return the row indexes
     that hold a patient identifier and those that hold health information."""
-    import bisect
-
     if not block.strip():
         return [], []
     line_starts = [0] + [m.end() for m in re.finditer(rb"\n", block)]
