@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 from agent.classifier.result import FileResult
@@ -28,6 +29,7 @@ CREATE TABLE IF NOT EXISTS verdicts (
 
 
 COMMIT_EVERY = 500
+COMMIT_SECONDS = 2.0
 
 
 class Cache:
@@ -57,6 +59,7 @@ class Cache:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
         self._pending = 0
+        self._last_commit = time.monotonic()
 
     def get(self, path: Path, st: os.stat_result) -> FileResult | None:
         with self._lock:
@@ -80,9 +83,13 @@ class Cache:
                  result.format, result.reason, result.first_evidence))
             # one transaction per batch: a commit per file costs a sync per file
             self._pending += 1
-            if self._pending >= COMMIT_EVERY:
+            now = time.monotonic()
+            # a long-running agent shares this file with `phiwatch scan`: commit at least
+            # every COMMIT_SECONDS too, not only every COMMIT_EVERY verdicts
+            if self._pending >= COMMIT_EVERY or now - self._last_commit >= COMMIT_SECONDS:
                 self._db.commit()
                 self._pending = 0
+                self._last_commit = now
 
     def flush(self) -> None:
         """Commit pending verdicts."""
