@@ -33,6 +33,8 @@ CASES = [
      "utf-8", "phi"),
     ("users.csv", "id,first,last,plan\n1,Dawn,Bailey,pro\n2,Kevin,Wright,free\n", "utf-8", "pii"),
     ("roster.txt", "Employee roster\n\nKatherine Johnson - Analytics\nGrace Hopper - Engineering\n", "utf-8", "pii"),
+    ("kv.log", '2024-05-01T10:00:00Z INFO visit {"patient":{"first":"Dawn","last":"Bailey"},"dx":"E11.9"}\n',
+     "utf-8", "phi"),
     # hard negatives
     ("validate.py", 'import re\nSSN = re.compile(r"\\d{3}-\\d{2}-\\d{4}")\n\ndef test_ssn():\n'
      '    assert SSN.match("078-05-1120")  # the Woolworth sample card\n    assert not valid("666-12-3456")\n', "utf-8", "none"),
