@@ -22,7 +22,7 @@ def create_secret(actor: str, uses: int | None = None, expires_days: float | Non
         raise ServerError("--uses must be at least 1")
     if expires_days is not None and expires_days <= 0:
         raise ServerError("--expires must be a positive number of days")
-    secret = new_token()
+    secret = new_token("pwe_")
     row = EnrollmentSecret.objects.create(
         secret_hash=token_hash(secret), prefix=secret[:6], note=note, created_by=actor,
         uses_allowed=uses, uses_left=uses,
@@ -69,7 +69,7 @@ def issue_token(device_id, reason: str) -> str:
     now = timezone.now()
     DeviceToken.objects.filter(device_id=device_id, revoked_at__isnull=True).update(
         revoked_at=now, revoked_reason=reason)
-    token = new_token()
+    token = new_token("pwt_")
     DeviceToken.objects.create(device_id=device_id, token_hash=token_hash(token))
     return token
 

@@ -138,3 +138,12 @@ def test_unknown_machine_never_logs_the_secret(client, secret):
     enroll(client, body(secret, machine_id=str(uuid.uuid4())))
     for e in AuditEntry.objects.all():
         assert secret not in str(e.details)
+
+
+def test_secrets_and_tokens_never_look_like_command_line_options(db):
+    # `phiwatch enroll --secret -Abc...` would be read as an option by argparse.
+    from server.enrollment.service import create_secret
+
+    for _ in range(200):
+        secret = create_secret("test")[1]
+        assert secret.startswith("pwe_") and len(secret) >= 40
