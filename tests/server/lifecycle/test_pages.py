@@ -107,3 +107,10 @@ def test_signed_out_is_sent_to_login(client, device_with_phi):
     _, device = device_with_phi
     r = client.get(f"/console/lifecycle/devices/{device.pk}/")
     assert r.status_code == 302 and "/accounts/login" in r["Location"]
+
+
+def test_only_lifecycle_is_marked_in_the_navigation(it, device_with_phi):
+    _, device = device_with_phi
+    body = it.get(f"/console/lifecycle/devices/{device.pk}/").content.decode()
+    marked = [line for line in body.splitlines() if 'class="on"' in line]
+    assert len(marked) == 1 and ">Lifecycle<" in marked[0]
