@@ -76,6 +76,26 @@ def lifecycle(arg: list, ctx: Context) -> Evidence:
     return {"lifecycle_state": state} if state in arg else None
 
 
+def medium_lifecycle(arg: list, ctx: Context) -> Evidence:
+    """A removable drive in one of these lifecycle states (server/lifecycle) was mounted,
+    per this check-in's media_mounted events."""
+    from server.lifecycle.models import Medium
+
+    keys = {(str(e.data.get("vendor") or ""), str(e.data.get("model") or ""),
+             str(e.data.get("serial") or ""))
+            for e in ctx.events if e.type == "media_mounted" and isinstance(e.data, dict)}
+    keys.discard(("", "", ""))
+    if not keys:
+        return None
+    gone = [m for m in Medium.objects.filter(lifecycle_state__in=arg,
+                                             serial__in=[k[2] for k in keys])
+            if (m.vendor, m.model, m.serial) in keys]
+    if not gone:
+        return None
+    return {"media": sorted(m.pk for m in gone),
+            "states": sorted({m.lifecycle_state for m in gone})}
+
+
 def any_of(arg: list, ctx: Context) -> Evidence:
     found = [ev for c in arg if (ev := evaluate(c, ctx)) is not None]
     return _merge(found) if found else None
@@ -107,6 +127,7 @@ CONDITIONS = {
     "policy": policy,
     "silent": silent,
     "lifecycle": lifecycle,
+    "medium_lifecycle": medium_lifecycle,
     "any": any_of,
     "all": all_of,
 }
@@ -142,8 +163,8 @@ def validate(cond: Any, where: str) -> None:
     elif name == "event":
         if not isinstance(arg, dict) or not isinstance(arg.get("type"), str):
             raise ValueError(f"{where}.event: needs type")
-    elif name == "lifecycle":
+    elif name in ("lifecycle", "medium_lifecycle"):
         if not isinstance(arg, list):
-            raise ValueError(f"{where}.lifecycle: expected a list of states")
+            raise ValueError(f"{where}.{name}: expected a list of states")
     elif name == "policy" and not isinstance(arg, dict):
         raise ValueError(f"{where}.policy: expected a mapping")

@@ -77,3 +77,20 @@ def test_medium_disposal_needs_verified_sanitization(agent):
     service.transition(m, "disposed", actor="it", reason="shredded")
     m.refresh_from_db()
     assert m.lifecycle_state == "disposed"
+
+
+def test_a_lost_drive_mounted_again_raises_a_critical_violation(enroll):
+    from server.violations.models import Violation
+
+    a, b = enroll(hostname="lap-a"), enroll(hostname="lap-b")
+    assert a.checkin(events=[_mounted(a)]).status_code == 200
+    m = Medium.objects.get()
+    service.transition(m, "lost", actor="it", reason="left at the conference")
+    assert not Violation.objects.filter(rule="gone_medium_mounted").exists()
+    other = dict(STICK, serial="OTHER-1")
+    assert b.checkin(events=[_mounted(b, other)]).status_code == 200
+    assert not Violation.objects.filter(rule="gone_medium_mounted").exists()
+    assert b.checkin(events=[_mounted(b)]).status_code == 200
+    v = Violation.objects.get(rule="gone_medium_mounted", resolved_at=None)
+    assert v.severity == "critical" and v.device.hostname == "lap-b"
+    assert v.details == {"media": [m.pk], "states": ["lost"]}
