@@ -10,14 +10,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _shipped_words() -> set[str]:
-    words: set[str] = set()
-    for f in (ROOT / "rules").rglob("*"):
-        if f.is_file() and f.suffix in (".txt", ".yaml"):
-            words.update(w for w in f.read_text().replace("|", " ").split() if w.isalpha())
-    return words
-
-
 def test_no_planted_value_leaks(corpus, tmp_path):
     # PHIWATCH_ENGINE_CACHE is left unset: the compiled engine lands under PHIWATCH_HOME
     # and is searched too.
@@ -39,10 +31,7 @@ def test_no_planted_value_leaks(corpus, tmp_path):
     # paths are printed; strip them so a value that is only part of a file name would
     # still be caught elsewhere but the corpus's own folder names are not.
     blob = blob.replace(str(corpus.files).encode(), b"")
+    # Every planted value counts, dictionary words included: the compiled engine under
+    # PHIWATCH_HOME is stored compressed, so the shipped lists do not read as names there.
     leaked = sorted(v for v in values if v.encode() in blob)
-    # Street suffixes ("Brooks", "Fields") are both Faker surnames and literals of the
-    # shipped rules, which the compiled engine under PHIWATCH_HOME holds: those words come
-    # from rules/, not from the scanned files. Anything else is a leak.
-    shipped = _shipped_words()
-    leaked = [v for v in leaked if v not in shipped]
     assert not leaked, f"{len(leaked)} planted values leaked (first kinds hidden)"
