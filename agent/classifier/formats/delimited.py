@@ -65,11 +65,15 @@ def detect(text: str) -> Dialect | None:
             rows = list(csv.reader(lines, delimiter=delim))
         except csv.Error:
             continue
+        # Field counts once per delimiter; each preamble guess counts a slice of them (a
+        # list of ints counts in C; a generator over the rows, per guess, was a third of
+        # the per-file cost on folders of source code).
+        lens = [len(r) for r in rows]
         for start in range(min(MAX_PREAMBLE, len(rows) - 1) + 1):
             body = rows[start:]
             if len(body) < 2:
                 break
-            fields, hits = Counter(len(r) for r in body).most_common(1)[0]
+            fields, hits = Counter(lens[start:]).most_common(1)[0]
             if len(body[0]) != fields:
                 continue  # the table starts with a row of its usual width
             consistency = hits / len(body)
