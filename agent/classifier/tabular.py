@@ -311,10 +311,10 @@ def _text_rows(engine: Engine, block: bytes, sub: Evidence) -> tuple[list[int], 
     that hold a patient identifier and those that hold health information."""
     if not block.strip():
         return [], []
-    line_starts = [0] + [m.end() for m in re.finditer(rb"\n", block)]
     hits = [h for h in engine.scan(block) if h.counted]
     if not hits:
-        return [], []
+        return [], []  # the common case: no line offsets needed
+    line_starts = [0] + [m.end() for m in re.finditer(rb"\n", block)]
     id_rows: set[int] = set()
     h_rows: set[int] = set()
     touched: set[int] = set()
