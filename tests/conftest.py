@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CORPUS_BUILD = SHARED / "corpus" / "build.py"
+from tests.shared import corpus_builder
 
 
 @dataclass
@@ -26,7 +25,7 @@ class Corpus:
 
 def build_corpus(out: Path, seed: int) -> Corpus:
     if not (out / "manifest.jsonl").exists():
-        subprocess.run([sys.executable, str(CORPUS_BUILD), str(out), "--seed", str(seed)],
+        subprocess.run([sys.executable, str(corpus_builder()), str(out), "--seed", str(seed)],
                        check=True, capture_output=True)
     manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines() if line]
     return Corpus(out, out / "files", manifest)

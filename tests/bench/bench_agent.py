@@ -35,8 +35,10 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+from tests.shared import corpus_builder  # noqa: E402
+
 NOTIFY_SERVER = REPO / "tests" / "run" / "notify_server.py"
-CORPUS_BUILD = REPO.parent / "shared" / "corpus" / "build.py"
+CORPUS_BUILD = corpus_builder()
 
 
 def log(msg: str) -> None:

@@ -30,6 +30,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from tests.shared import corpus_builder  # noqa: E402
+
 PY = sys.executable
 MB = 1_000_000
 GREP_PATTERNS = [
@@ -85,7 +88,7 @@ def build_mixed(dest: Path, target_mb: int) -> None:
     # 2. PHI/PII files: copies of the dev corpus (every format)
     for seed in range(1, 7):  # some PHI files (about 4% of files), as on a real laptop
         out = dest / "projects" / f"export{seed:02d}"
-        subprocess.run([PY, str(ROOT.parent / "shared" / "corpus" / "build.py"), str(out), "--seed", str(seed)],
+        subprocess.run([PY, str(corpus_builder()), str(out), "--seed", str(seed)],
                        check=True, capture_output=True)
         (out / "manifest.jsonl").unlink()
     # 3. docs without persons
