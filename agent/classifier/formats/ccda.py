@@ -33,13 +33,9 @@ SSN_ROOT = "2.16.840.1.113883.4.1"
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
-    try:
-        root = xmlfmt.parse(src, budget, "ccda-xml")
-    except jsonfmt.Malformed as e:
-        yield from jsonfmt.text_then_raise(src, budget, e)
-        return
+    root = yield from jsonfmt.parsed_or_text(src, budget,
+                                             lambda: xmlfmt.parse(src, budget, "ccda-xml"))
     if root is None:
-        yield from jsonfmt._as_text(src, budget)
         return
     identifiers: dict[str, int] = {}
     identity = False

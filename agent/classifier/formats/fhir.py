@@ -68,13 +68,9 @@ _TAGS = re.compile(r"<[^>]+>")
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     """fhir-json: one resource or Bundle per file."""
-    try:
-        obj = jsonfmt.load(src, budget, "fhir-json")
-    except jsonfmt.Malformed as e:
-        yield from jsonfmt.text_then_raise(src, budget, e)
-        return
+    obj = yield from jsonfmt.parsed_or_text(src, budget,
+                                            lambda: jsonfmt.load(src, budget, "fhir-json"))
     if obj is None:
-        yield from jsonfmt._as_text(src, budget)
         return
     acc = Accumulator("fhir-json", budget)
     acc.add(obj)
@@ -97,13 +93,9 @@ def ndjson_units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
 
 def xml_units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     """fhir-xml: the root element is the resource (or Bundle)."""
-    try:
-        root = xmlfmt.parse(src, budget, "fhir-xml")
-    except jsonfmt.Malformed as e:
-        yield from jsonfmt.text_then_raise(src, budget, e)
-        return
+    root = yield from jsonfmt.parsed_or_text(src, budget,
+                                             lambda: xmlfmt.parse(src, budget, "fhir-xml"))
     if root is None:
-        yield from jsonfmt._as_text(src, budget)
         return
     acc = Accumulator("fhir-xml", budget)
     acc.add(from_xml(root))

@@ -15,13 +15,9 @@ from agent.classifier.units import ExtractionError, TextBlock, Unit
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
-    try:
-        nb = jsonfmt.load(src, budget, "ipynb")
-    except jsonfmt.Malformed as e:
-        yield from jsonfmt.text_then_raise(src, budget, e)
-        return
+    nb = yield from jsonfmt.parsed_or_text(src, budget,
+                                           lambda: jsonfmt.load(src, budget, "ipynb"))
     if nb is None:
-        yield from jsonfmt._as_text(src, budget)
         return
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise ExtractionError("corrupt ipynb: no cell list")

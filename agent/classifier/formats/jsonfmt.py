@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from agent.classifier.formats import textcodec
@@ -56,14 +56,23 @@ def text_then_raise(src: Source, budget: Budget, err: ExtractionError) -> Iterat
     raise ExtractionError(f"{err.reason}; scanned as text", partial=True) from None
 
 
-def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+def parsed_or_text(src: Source, budget: Budget,
+                   parse: Callable[[], Any]) -> Generator[Unit, None, Any]:
+    """The parsed document, or None after the file was read as plain text instead: when it
+    is over `max_parse_bytes` (parse gave None), or malformed (then the reason is raised as
+    a partial read). Use as ``doc = yield from parsed_or_text(...)``."""
     try:
-        obj = load(src, budget)
+        doc = parse()
     except Malformed as e:
         yield from text_then_raise(src, budget, e)
-        return
-    if obj is None:
+    if doc is None:
         yield from _as_text(src, budget)
+    return doc
+
+
+def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    obj = yield from parsed_or_text(src, budget, lambda: load(src, budget))
+    if obj is None:
         return
     if (
         isinstance(obj, list)

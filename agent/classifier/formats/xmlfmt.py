@@ -21,7 +21,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from agent.classifier.formats import textcodec
-from agent.classifier.formats.jsonfmt import Malformed, TextBuffer, text_then_raise
+from agent.classifier.formats.jsonfmt import Malformed, TextBuffer, parsed_or_text
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import Budget
 from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
@@ -85,15 +85,8 @@ def local(tag: str) -> str:
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
-    try:
-        root = parse(src, budget)
-    except Malformed as e:
-        yield from text_then_raise(src, budget, e)
-        return
+    root = yield from parsed_or_text(src, budget, lambda: parse(src, budget))
     if root is None:
-        from agent.classifier.formats import text
-
-        yield from text.units(src, budget)
         return
     yield from walk(root, budget)
 
