@@ -22,8 +22,6 @@ from server.console.render import page
 from server.devices.models import LIFECYCLE_STATES, Device
 from server.lifecycle import documents, service
 from server.lifecycle.errors import LifecycleError
-from server.lifecycle.management.commands.custody import COLUMNS as CUSTODY_COLUMNS
-from server.lifecycle.management.commands.custody import movements, row
 from server.lifecycle.models import (
     DESTINATIONS,
     METHODS,
@@ -34,6 +32,7 @@ from server.lifecycle.models import (
     SanitizationRecord,
     Transition,
 )
+from server.lifecycle.records import MOVEMENT_COLUMNS, incident_json, movement_row, movements
 from server.lifecycle.states import machine
 
 
@@ -151,7 +150,6 @@ def incident(request: HttpRequest, pk: int) -> HttpResponse:
         resp["Content-Disposition"] = f'attachment; filename="incident-{inc.pk}.pdf"'
         return resp
     if fmt == "json":
-        from server.lifecycle.management.commands.incident import incident_json
         resp = HttpResponse(json.dumps(incident_json(inc), indent=2, default=str),
                             content_type="application/json")
         resp["Content-Disposition"] = f'attachment; filename="incident-{inc.pk}.json"'
@@ -195,10 +193,10 @@ def custody(request: HttpRequest) -> HttpResponse:
     qs = movements(q, direction)
     if request.GET.get("format") == "csv":
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=CUSTODY_COLUMNS)
+        w = csv.DictWriter(buf, fieldnames=MOVEMENT_COLUMNS)
         w.writeheader()
         for m in qs.iterator():
-            w.writerow({k: v for k, v in row(m).items()})
+            w.writerow(movement_row(m))
         resp = HttpResponse(buf.getvalue(), content_type="text/csv")
         resp["Content-Disposition"] = 'attachment; filename="receipt-and-removal.csv"'
         return resp

@@ -7,30 +7,13 @@ import csv
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 
 from server.lifecycle import service
 from server.lifecycle.errors import LifecycleError
-from server.lifecycle.models import Movement
+from server.lifecycle.records import MOVEMENT_COLUMNS as COLUMNS
+from server.lifecycle.records import movement_row as row
+from server.lifecycle.records import movements
 from server.output import cli_actor, render
-
-COLUMNS = ["id", "at", "direction", "description", "serial", "from_party", "to_party",
-           "reason", "reference", "recorded_by"]
-
-
-def movements(q: str = "", direction: str = ""):
-    qs = Movement.objects.order_by("-at", "-id")
-    if direction:
-        qs = qs.filter(direction=direction)
-    if q:
-        qs = qs.filter(Q(serial__icontains=q) | Q(description__icontains=q) |
-                       Q(from_party__icontains=q) | Q(to_party__icontains=q) |
-                       Q(reference__icontains=q))
-    return qs
-
-
-def row(m: Movement) -> dict:
-    return {c: getattr(m, c) for c in COLUMNS}
 
 
 class Command(BaseCommand):

@@ -12,15 +12,8 @@ from django.utils import timezone
 from server.audit import log
 from server.lifecycle import documents, service
 from server.lifecycle.models import Incident
+from server.lifecycle.records import incident_json
 from server.output import add_format, cli_actor, render
-
-
-def incident_json(inc: Incident) -> dict:
-    return {"id": inc.pk, "kind": inc.kind, "reported_at": inc.reported_at,
-            "reported_by": inc.reported_by, "circumstances": inc.circumstances,
-            "police_report": inc.police_report, "signed_off_by": inc.signed_off_by,
-            "signed_off_at": inc.signed_off_at, "facts": inc.facts,
-            "assessment": inc.assessment}
 
 
 class Command(BaseCommand):
