@@ -53,17 +53,23 @@ def _validate(policy: dict[str, Any], source: str) -> None:
         raise PolicyError(f"{source}: os_supported must map an OS or distro to a version string")
 
 
-def load_policy(override: dict | None = None, path: str | Path | None = None) -> dict:
-    """rules/policy.yaml (or ``path``) merged with ``override``; raises PolicyError."""
-    path = Path(path) if path else rules_dir() / "policy.yaml"
+def read_policy_file(path: str | Path) -> dict:
+    """A policy file (YAML, so JSON too) as a mapping; raises PolicyError saying why not."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as e:
         raise PolicyError(f"{path}: cannot read ({e.strerror or type(e).__name__})") from e
     except yaml.YAMLError as e:
-        raise PolicyError(f"{path}: not valid YAML") from e
+        raise PolicyError(f"{path}: not valid YAML or JSON") from e
     if not isinstance(data, dict):
-        raise PolicyError(f"{path}: must be a mapping of keys to values")
+        raise PolicyError(f"{path}: must be a mapping of policy keys to values")
+    return data
+
+
+def load_policy(override: dict | None = None, path: str | Path | None = None) -> dict:
+    """rules/policy.yaml (or ``path``) merged with ``override``; raises PolicyError."""
+    path = Path(path) if path else rules_dir() / "policy.yaml"
+    data = read_policy_file(path)
     _validate(data, str(path))
     if override is None:
         return data

@@ -11,13 +11,10 @@ import argparse
 import datetime as dt
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from agent import __version__
-from agent.policy import load_policy
+from agent.policy import load_policy, read_policy_file
 from agent.posture import run_checks
 from agent.posture.errors import PolicyError
 from agent.posture.result import FAIL, IN_PROGRESS, PASS, STATUSES, UNKNOWN, CheckResult
@@ -83,7 +80,7 @@ def render_table(results: list[CheckResult], runner: Runner, source: str) -> str
 
 def run(args: argparse.Namespace) -> int:
     try:
-        policy = load_policy(_override(args.policy) if args.policy else None)
+        policy = load_policy(read_policy_file(args.policy) if args.policy else None)
     except PolicyError as e:
         print(f"phiwatch posture: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -117,13 +114,3 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(results)
 
 
-def _override(path: str) -> dict:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise PolicyError(f"{path}: cannot read ({e.strerror or type(e).__name__})") from e
-    except yaml.YAMLError as e:
-        raise PolicyError(f"{path}: not valid YAML or JSON") from e
-    if not isinstance(data, dict):
-        raise PolicyError(f"{path}: must be a mapping of policy keys to values")
-    return data
