@@ -113,7 +113,7 @@ def classify_file(path: str | os.PathLike, *, cache: Cache | None = None,
     p = Path(path)
     spath = str(p)
     try:
-        st = p.stat()
+        st = os.stat(spath)
     except OSError as e:
         return FileResult(spath, "error", reason=formats._os_reason(e))
     if cache is not None:
@@ -126,7 +126,7 @@ def classify_file(path: str | os.PathLike, *, cache: Cache | None = None,
     reason = None
     fmt = "unknown"
     try:
-        ex = formats.extract(p, limits)
+        ex = formats.extract(p, limits, st)
         fmt = ex.format
         _consume(engine, ex.units, ev, spath, members)
     except ExtractionError as e:

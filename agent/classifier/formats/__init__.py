@@ -19,6 +19,7 @@ Contract for the consumer (the engine):
 from __future__ import annotations
 
 import errno
+import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -108,16 +109,18 @@ class Extraction:
     size: int = 0
 
 
-def extract(path: Path, limits: Limits | None = None) -> Extraction:
+def extract(path: Path, limits: Limits | None = None, st: os.stat_result | None = None) -> Extraction:
     """Sniff ``path`` by content and return its format and a lazy stream of units.
 
-    Raises ExtractionError (value-free reason) when the file cannot be opened or read;
-    iterating ``units`` may raise it too (corrupt content, a limit hit).
+    ``st`` is the file's stat when the caller has it already. Raises ExtractionError
+    (value-free reason) when the file cannot be opened or read; iterating ``units`` may
+    raise it too (corrupt content, a limit hit).
     """
     path = Path(path)
     budget = Budget(limits or DEFAULT_LIMITS)
     try:
-        st = path.stat()
+        if st is None:
+            st = path.stat()
         if not stat.S_ISREG(st.st_mode):
             # A FIFO or a device would block or never end on read.
             raise ExtractionError("not a regular file")

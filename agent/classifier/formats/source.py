@@ -70,6 +70,10 @@ class Source:
     def open(self) -> BinaryIO:
         """A fresh binary stream positioned at the start."""
         if self.path is not None:
+            if self._head is not None and len(self._head) < HEAD_BYTES:
+                # The head read reached the end: it is the whole file (most files on a
+                # laptop are this small), so it is not opened and read a second time.
+                return io.BytesIO(self._head)
             return open(self.path, "rb")
         if self.data is not None:
             return io.BytesIO(self.data)
