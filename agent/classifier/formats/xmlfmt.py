@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
 
 from agent.classifier.formats import textcodec
 from agent.classifier.formats.jsonfmt import Malformed, TextBuffer, parsed_or_text
+from agent.classifier.formats.safexml import iterparse
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import Budget
 from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
