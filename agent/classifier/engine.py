@@ -127,11 +127,27 @@ class Engine:
             else:
                 ends[pid].append(to)
 
+        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        return ends, term_hits
+
+    def _scratch(self):  # type: ignore[no-untyped-def]
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = hyperscan.Scratch(self._db)
-        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
-        return ends, term_hits
+        return scratch
+
+    def any_candidate(self, data: bytes) -> bool:
+        """Could any detector fire in ``data``? The prefilter alone, stopped at its first
+        match: bytes it says no to hold no finding at all, so callers may skip them."""
+        if not data:
+            return False
+        if self.mode != "hyperscan":
+            return bool(self.scan(data))
+        try:
+            self._db.scan(data, match_event_handler=_stop, scratch=self._scratch())
+        except hyperscan.ScanTerminated:
+            return True
+        return False
 
     def _terms_re(self, data: bytes) -> list[Hit]:
         low = data.lower()
@@ -219,6 +235,10 @@ class Engine:
                     self._confirm(di, k, data, [(0, n)], hits, seen)
         hits.sort(key=lambda h: (h.start, h.end))
         return _drop_overlaps(hits, self.detectors)
+
+
+def _stop(*_args: object) -> bool:
+    return True  # Hyperscan: stop scanning
 
 
 def _split_alternatives(anchor: bytes) -> list[bytes]:

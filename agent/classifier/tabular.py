@@ -29,7 +29,7 @@ from agent.classifier.engine import Engine
 from agent.classifier.evidence import WEAK_KINDS, Evidence, analyze_bytes
 from agent.classifier.names import find_names, looks_like_name
 from agent.classifier.rules import header_kinds
-from agent.classifier.units import Table
+from agent.classifier.units import PlainRows, Table
 
 SAMPLE_ROWS = 200
 # Headers that name people only sometimes ("name" of a schema element, "last" of a series):
@@ -211,7 +211,11 @@ def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
     text_cols = [col.index for col in columns if col.text]
     where = table.where or ""
     base_line = table.first_row_line
-    for start, batch in _batches(chain(sample, rows), BATCH_ROWS):
+    if table.plain is not None and not typed_id and not typed_h:
+        batches = _skipping_clean(engine, table.plain, sample, rows)
+    else:
+        batches = _batches(chain(sample, rows), BATCH_ROWS)
+    for start, batch in batches:
         _batch(engine, batch, start, typed_id, typed_h, text_cols, ev, where, base_line, width)
 
 
@@ -224,6 +228,34 @@ def _batches(rows: Iterable[list[str]], size: int) -> Iterator[tuple[int, list[l
             return
         yield start, batch
         start += len(batch)
+
+
+def _skipping_clean(engine: Engine, plain: Callable[[int], PlainRows | None], sample: list[list[str]],
+                    rows: Iterator[list[str]]) -> Iterator[tuple[int, list[list[str]]]]:
+    """The batches of ``_batches``, but a batch of plain delimited text in which the engine
+    has no candidate at all is passed over unsplit. Only for tables without a typed column:
+    their rows add evidence through text cells alone, and nothing can be found in those
+    (a metrics export, a log as CSV: most tables on a laptop)."""
+    first = sample + list(islice(rows, BATCH_ROWS - len(sample)))
+    if not first:
+        return
+    yield 0, first
+    start = len(first)
+    if start < BATCH_ROWS:
+        return  # that was all
+    while True:
+        chunk = plain(BATCH_ROWS)
+        if chunk is None:  # quoting or the like: the rest row by row
+            for s, batch in _batches(rows, BATCH_ROWS):
+                yield start + s, batch
+            return
+        if not chunk.count:
+            return
+        if engine.any_candidate(chunk.text.encode("utf-8", "replace")):
+            yield start, chunk.cells()
+        start += chunk.count
+        if chunk.count < BATCH_ROWS:
+            return
 
 
 def _row_where(where: str, base_line: int | None, i: int) -> str:

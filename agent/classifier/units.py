@@ -7,8 +7,9 @@ matched value beyond the unit it is looking at.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
 
 
 @dataclass
@@ -37,6 +38,25 @@ class Table:
     rows: Iterable[list[str]]
     where: str = ""  # "sheet Patients", "table visits"
     first_row_line: int | None = None
+    # Delimited text only: ``plain(n)`` reads the next n rows as text when they are plain
+    # (see PlainRows), or returns None and leaves them to ``rows``. Lets the engine look at
+    # rows before splitting them into cells.
+    plain: Callable[[int], PlainRows | None] | None = None
+
+
+@dataclass
+class PlainRows:
+    """Rows of delimited text as read: no quoting, CR or NUL, no blank line, so splitting
+    each line at the delimiter gives exactly the cells a CSV parser would."""
+
+    text: str  # the lines, each ending in a newline but maybe the file's last
+    count: int
+    delimiter: str
+
+    def cells(self) -> list[list[str]]:
+        body = self.text[:-1] if self.text.endswith("\n") else self.text
+        lines = body.split("\n")
+        return list(map(str.split, lines, repeat(self.delimiter, len(lines))))
 
 
 @dataclass

@@ -52,7 +52,7 @@ from agent.classifier.formats import (
 )
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import DEFAULT_LIMITS, Budget, Limits
-from agent.classifier.units import ExtractionError, Table, Unit
+from agent.classifier.units import ExtractionError, PlainRows, Table, Unit
 
 __all__ = ["EXTRACTORS", "Extraction", "extract", "extract_source"]
 
@@ -150,12 +150,22 @@ def _guarded(fmt: str, units: Iterator[Unit]) -> Iterator[Unit]:
         for unit in units:
             if isinstance(unit, Table):
                 unit.rows = _guarded_rows(fmt, unit.rows)
+                if unit.plain is not None:
+                    unit.plain = _guarded_call(fmt, unit.plain)
             yield unit
 
 
 def _guarded_rows(fmt: str, rows: Iterable[list[str]]) -> Iterator[list[str]]:
     with _translated(fmt):
         yield from rows
+
+
+def _guarded_call(fmt: str, fn: Callable[[int], PlainRows | None]) -> Callable[[int], PlainRows | None]:
+    def call(n: int) -> PlainRows | None:
+        with _translated(fmt):
+            return fn(n)
+
+    return call
 
 
 @contextmanager

@@ -15,12 +15,13 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import repeat
+from functools import partial
+from itertools import islice, repeat
 
 from agent.classifier.formats import textcodec
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import Budget
-from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
+from agent.classifier.units import ExtractionError, PlainRows, Table, TextBlock, Unit
 
 CANDIDATES = (",", "\t", ";", "|")
 SAMPLE_LINES = 50
@@ -137,7 +138,8 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     if dialect is None:  # sniffed as a table by the caller; keep going as comma-separated
         dialect = Dialect(",", False)
     stream = io.TextIOWrapper(src.open(), encoding=encoding, errors="replace", newline="")
-    reader = csv.reader(_lines(stream, budget), delimiter=dialect.delimiter)
+    lines = _Lines(stream, budget)
+    reader = csv.reader(lines, delimiter=dialect.delimiter)
     try:
         first = next(reader, None)
     except csv.Error:
@@ -162,34 +164,84 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     header = [c.strip() for c in first] if dialect.has_header else None
     yield Table(
         header=header,
-        rows=_rows(reader, stream, None if header else first),
+        rows=_rows(reader, lines, stream, None if header else first),
         first_row_line=line + 1 if header else line,
+        plain=partial(lines.plain, dialect.delimiter),
     )
 
 
-def _lines(stream: io.TextIOWrapper, budget: Budget) -> Iterator[str]:
-    # Lines are read with a cap, so one endless line (millions of tiny fields) is cut into
-    # pieces rather than parsed into millions of strings at once. The budget is charged
-    # here, per line, which costs far less than summing cell lengths per row.
-    limits = budget.limits
-    n = 0
-    chars = 0
-    while line := stream.readline(MAX_LINE):
-        yield line
-        n += 1
-        chars += len(line)
-        if not n & 1023:
-            budget.check_time()
-            budget.add_text(chars)
-            chars = 0
-            if n >= limits.max_rows:
-                raise ExtractionError(
-                    f"table over {limits.max_rows} rows; rest not scanned", partial=True
-                )
-    budget.add_text(chars)
+class _Lines:
+    """The table's lines as read: the csv reader's source, and read many at a time by
+    ``plain``. Lines are read with a cap, so one endless line (millions of tiny fields) is
+    cut into pieces rather than parsed into millions of strings at once. The budget is
+    charged here, every 1024 lines, which costs far less than summing cell lengths per row.
+    """
+
+    def __init__(self, stream: io.TextIOWrapper, budget: Budget) -> None:
+        self._readline = partial(stream.readline, MAX_LINE)
+        self._budget = budget
+        self._back: list[str] = []  # lines handed back by ``plain``, last first
+        self.n = 0  # lines read
+        self._chars = 0  # not yet charged
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self._back:
+            return self._back.pop()
+        line = self._readline()
+        if not line:
+            self._budget.add_text(self._chars)
+            self._chars = 0
+            raise StopIteration
+        self.n += 1
+        self._chars += len(line)
+        if not self.n & 1023:
+            self._charge()
+        return line
+
+    def plain(self, delimiter: str, count: int) -> PlainRows | None:
+        """The next ``count`` lines as PlainRows, or None (for good: the rest of the table
+        is read through the csv reader) when they are not plain."""
+        if self._back:
+            return None
+        lines = list(islice(iter(self._readline, ""), count))
+        n0 = self.n
+        self.n += len(lines)
+        self._chars += sum(map(len, lines))
+        if n0 >> 10 != self.n >> 10:
+            self._charge()
+        text = "".join(lines)
+        if _is_plain(text, lines):
+            return PlainRows(text, len(lines), delimiter)
+        self._back = lines[::-1]
+        return None
+
+    def _charge(self) -> None:
+        self._budget.check_time()
+        self._budget.add_text(self._chars)
+        self._chars = 0
+        if self.n >= self._budget.limits.max_rows:
+            raise ExtractionError(
+                f"table over {self._budget.limits.max_rows} rows; rest not scanned", partial=True
+            )
 
 
-def _rows(reader, stream: io.TextIOWrapper, first: list[str] | None) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+def _is_plain(text: str, lines: list[str]) -> bool:
+    """Lines that split at the delimiter exactly as the csv module parses them: no quote
+    character, CR or NUL, no blank line (csv gives [] for it), and every line whole (one
+    cut at MAX_LINE has no newline)."""
+    if '"' in text or "\r" in text or "\x00" in text or text.startswith("\n") or "\n\n" in text:
+        return False
+    newlines = text.count("\n")
+    if newlines == len(lines):
+        return True
+    last = lines[-1]
+    return newlines == len(lines) - 1 and not last.endswith("\n") and len(last) < MAX_LINE
+
+
+def _rows(reader, lines: _Lines, stream: io.TextIOWrapper, first: list[str] | None) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
     with stream:
         if first is not None:
             yield first
@@ -197,5 +249,5 @@ def _rows(reader, stream: io.TextIOWrapper, first: list[str] | None) -> Iterator
             yield from reader
         except csv.Error:
             raise ExtractionError(
-                f"corrupt csv: unparseable row at line {reader.line_num}"
+                f"corrupt csv: unparseable row near line {lines.n}"
             ) from None
