@@ -1,0 +1,71 @@
+"""Tables read as plain text first (delimited.py `_Lines.plain`, tabular `_skipping_clean`):
+batches in which the engine has no candidate are passed over unsplit, and nothing that a
+row-by-row read would find may be lost."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from agent.classifier.evidence import Evidence
+from agent.classifier.formats import extract
+from agent.classifier.scan import classify_file
+from agent.classifier.tabular import analyze_table
+from agent.classifier.units import PlainRows, Table
+
+ROWS = 20_000  # several 4,096-row batches
+
+
+def _metrics(path, planted_at: int | None, planted: str, quote_from: int | None = None) -> None:
+    with open(path, "w", newline="") as f:
+        f.write("ts,device,metric,note\n")
+        for i in range(ROWS):
+            note = planted if i == planted_at else f"heartbeat ok seq {i}"
+            if quote_from is not None and i >= quote_from:
+                note = f'"{note}, checked"'
+            f.write(f"{1700000000 + i * 60},edge-{i % 9},cpu_ns,{note}\n")
+
+
+@pytest.mark.parametrize("quote_from", [None, 5_000, 15_000])
+def test_a_patient_row_deep_in_a_clean_table_is_found(tmp_path, quote_from):
+    p = tmp_path / "metrics.csv"
+    planted = "Patient Dawn Bailey SSN 512-44-3871 diagnosed with E11.9 type 2 diabetes"
+    _metrics(p, 17_500, planted, quote_from)
+    r = classify_file(p)
+    assert r.classification == "phi"
+    assert r.identifiers.get("ssn") == 1 and r.health.get("icd10") == 1
+    assert r.first_evidence == f"line {17_500 + 2}"
+
+
+def test_a_clean_table_stays_clean(tmp_path):
+    p = tmp_path / "metrics.csv"
+    _metrics(p, None, "")
+    r = classify_file(p)
+    assert (r.classification, r.identifiers, r.health, r.format) == ("none", {}, {}, "csv")
+
+
+def test_plain_and_parsed_reads_give_the_same_evidence(tmp_path, engine):
+    """The same table through `plain` and through the csv reader alone."""
+    p = tmp_path / "m.csv"
+    _metrics(p, 9_000, "pt Wei Chen MRN 48213377 admitted for pneumonia", None)
+    found = []
+    for use_plain in (True, False):
+        units = list(extract(p).units)
+        table = next(u for u in units if isinstance(u, Table))
+        if not use_plain:
+            table.plain = None
+        ev = Evidence()
+        analyze_table(engine, table, ev)
+        found.append((ev.label(), dict(ev.identifiers), dict(ev.health), ev.where()))
+    assert found[0] == found[1] and found[0][0] == "phi"
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", ";", "|"])
+def test_plain_cells_are_the_csv_cells(delimiter):
+    lines = [f"a{delimiter}b c{delimiter} {delimiter}x\n", f"1{delimiter}{delimiter}3{delimiter}4\n",
+             "only one cell  \n", f"é{delimiter}ü{delimiter}ß"]
+    text = "".join(lines)
+    plain = PlainRows(text, len(lines), delimiter)
+    assert plain.cells() == list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
