@@ -19,6 +19,8 @@ from pathlib import Path
 
 from agent import paths
 
+_JSONL = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False), made once
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to classify")
@@ -85,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             if r.classification in ("phi", "pii"):
                 found = True
             if args.format == "jsonl":
-                out.write(json.dumps(r.to_json(), ensure_ascii=False) + "\n")
+                out.write(_JSONL(r.to_json()) + "\n")
             elif r.classification != "none":
                 kinds = " | ".join(x for x in (_kinds(r.identifiers), _kinds(r.health)) if x)
                 detail = r.reason if r.classification == "error" else kinds

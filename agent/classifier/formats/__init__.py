@@ -116,7 +116,8 @@ def extract(path: Path, limits: Limits | None = None, st: os.stat_result | None 
     (value-free reason) when the file cannot be opened or read; iterating ``units`` may
     raise it too (corrupt content, a limit hit).
     """
-    path = Path(path)
+    if not isinstance(path, Path):
+        path = Path(path)
     budget = Budget(limits or DEFAULT_LIMITS)
     try:
         if st is None:
@@ -134,7 +135,7 @@ def extract(path: Path, limits: Limits | None = None, st: os.stat_result | None 
 def extract_source(src: Source, budget: Budget, depth: int) -> Extraction:
     """Sniff and extract any source (a file, or a member of a container at ``depth``)."""
     try:
-        fmt = sniff.sniff(src.head())
+        fmt = sniff.sniff(src.head(), lambda _head: src.codec())
     except OSError as e:
         raise ExtractionError(_os_reason(e)) from None
     extractor = EXTRACTORS.get(fmt, _none)

@@ -132,9 +132,8 @@ def is_header(row: list[str]) -> bool:
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
-    head = src.head()
-    encoding = textcodec.detect(head) or "latin-1"
-    dialect = detect(textcodec.decode_head(head, encoding))
+    encoding = src.codec() or "latin-1"
+    dialect = detect(textcodec.decode_head(src.head(), encoding))
     if dialect is None:  # sniffed as a table by the caller; keep going as comma-separated
         dialect = Dialect(",", False)
     stream = io.TextIOWrapper(src.open(), encoding=encoding, errors="replace", newline="")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from agent.classifier.formats import delimited, textcodec
 
@@ -60,8 +61,9 @@ _XML_ROOT = re.compile(r"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s>/]")
 _XML_SKIP = re.compile(r"\A(\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(\[.*?\])?\s*>)*", re.S)
 
 
-def sniff(head: bytes) -> str:
-    """The format name for a file whose first bytes are `head` (see formats.FORMATS)."""
+def sniff(head: bytes, codec: Callable[[bytes], str | None] = textcodec.detect) -> str:
+    """The format name for a file whose first bytes are `head` (see formats.FORMATS).
+    ``codec`` says how the head decodes as text (a source's memo of textcodec.detect)."""
     if not head:
         return "text"
     if len(head) >= 132 and head[128:132] == b"DICM":
@@ -87,7 +89,7 @@ def sniff(head: bytes) -> str:
         return "ole2"
     if head.startswith(_BINARY_MAGIC):
         return "binary"
-    encoding = textcodec.detect(head)
+    encoding = codec(head)
     if encoding is None:
         return "binary"
     return sniff_text(textcodec.decode_head(head, encoding))

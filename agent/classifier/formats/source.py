@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from agent.classifier.formats import textcodec
 from agent.classifier.limits import Budget, _size
 from agent.classifier.units import ExtractionError
 
@@ -44,6 +45,7 @@ class Source:
     opener: Callable[[], BinaryIO] | None = None
     compressed_size: int | None = None  # for members: what the container stored
     _head: bytes | None = field(default=None, repr=False)
+    _codec: str | None | bool = field(default=False, repr=False)  # False: not decided yet
     _head_reader: Callable[[], bytes] | None = field(default=None, repr=False)
 
     @classmethod
@@ -90,6 +92,13 @@ class Source:
                 with self.open() as f:
                     self._head = f.read(HEAD_BYTES)
         return self._head
+
+    def codec(self) -> str | None:
+        """The head's text codec (textcodec.detect: None when it is no text), decided once
+        per source: the sniffer and the extractor both ask."""
+        if self._codec is False:
+            self._codec = textcodec.detect(self.head())
+        return self._codec  # type: ignore[return-value]
 
     def seekable(self, budget: Budget) -> BinaryIO | Path:
         """A path or an in-memory stream that libraries can seek in (zipfile, pypdf...)."""

@@ -16,7 +16,6 @@ import os
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from agent.classifier.formats import textcodec
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import Budget
 from agent.classifier.units import TextBlock, Unit
@@ -26,7 +25,7 @@ _SINGLE_NUL = {"utf-8", "utf-8-sig", "latin-1"}
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
-    encoding = textcodec.detect(src.head()) or "latin-1"
+    encoding = src.codec() or "latin-1"
     with src.open() as stream:
         yield from blocks(stream, encoding, budget)
 
