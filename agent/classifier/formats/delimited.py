@@ -30,7 +30,7 @@ SAMPLE_LINES = 50
 FIELD_LIMIT = 16 * 1024 * 1024
 csv.field_size_limit(FIELD_LIMIT)
 MAX_LINE = 1 << 20
-_PREFIX = 8192  # characters of the head that usually hold SAMPLE_LINES lines
+_PREFIXES = (4096, 16384)  # characters of the head that usually hold SAMPLE_LINES lines
 
 # A header cell names a column: words, spaces and a little punctuation ("D.O.B.", "MRN#",
 # "Pt Name", "dx_code"), no digits-only values, no e-mail or dates.
@@ -115,9 +115,10 @@ def _sample_lines(text: str) -> list[str]:
     lines and 50 are read."""
     # A cut in the prefix can only shorten its last line: with more lines than needed,
     # the first ones are the same as the whole head's.
-    lines = text[:_PREFIX].splitlines()
-    if len(lines) > SAMPLE_LINES + 1:
-        return lines[:SAMPLE_LINES]
+    for prefix in _PREFIXES:
+        lines = text[:prefix].splitlines()
+        if len(lines) > SAMPLE_LINES + 1:
+            return lines[:SAMPLE_LINES]
     lines = text.splitlines()
     if len(lines) > SAMPLE_LINES + 1:
         return lines[:SAMPLE_LINES]

@@ -52,20 +52,23 @@ def blocks(stream: BinaryIO, encoding: str, budget: Budget, where: str = "") -> 
             if not raw:
                 _skip_hole(stream)
                 continue
-        text = carry + decoder.decode(raw, final)
+        # tail + carry + the new text in one string, so the block is one slice of it
+        # (a 2 MiB block was copied five times; now three)
+        start = len(tail)
+        text = tail + carry + decoder.decode(raw, final)
         cut = len(text)
         if not final:
-            nl = text.rfind("\n") + 1
+            nl = text.rfind("\n", start) + 1
             if nl > 0 and cut - nl <= limits.block_bytes:
                 cut = nl
-        body, carry = text[:cut], text[cut:]
-        if body:
-            budget.add_text(len(body))
+        block, carry = text[:cut], text[cut:]
+        if cut > start:
+            budget.add_text(cut - start)
             first = line - tail.count("\n")
             loc = f"{where} line {first}".strip()
-            yield TextBlock(tail + body, where=loc, line=first, overlap=len(tail))
-            line += body.count("\n")
-            tail = _tail(body, limits.overlap_chars)
+            yield TextBlock(block, where=loc, line=first, overlap=start)
+            line += block.count("\n", start)
+            tail = _tail(block, limits.overlap_chars, start)
         if final:
             return
 
@@ -90,12 +93,14 @@ def _skip_hole(stream: BinaryIO) -> None:
         stream.seek(nxt)
 
 
-def _tail(body: str, n: int) -> str:
-    """The last `n` characters of `body`, trimmed to start at a line when one starts there."""
+def _tail(block: str, n: int, start: int = 0) -> str:
+    """The last `n` characters of the block's body (``block[start:]``), trimmed to start at
+    a line when one starts there."""
     if n <= 0:
         return ""
-    t = body[-n:]
+    body_len = len(block) - start
+    t = block[-n:] if body_len > n else block[start:]
     i = t.find("\n")
-    if 0 <= i < len(t) - 1 and len(body) > n:
+    if 0 <= i < len(t) - 1 and body_len > n:
         return t[i + 1 :]
     return t
