@@ -211,8 +211,8 @@ def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
     text_cols = [col.index for col in columns if col.text]
     where = table.where or ""
     base_line = table.first_row_line
-    if table.plain is not None and not typed_id and not typed_h:
-        batches = _skipping_clean(engine, table.plain, sample, rows)
+    if table.plain is not None:
+        batches = _plain_batches(engine, table.plain, sample, rows, skip_clean=not typed_id and not typed_h)
     else:
         batches = _batches(chain(sample, rows), BATCH_ROWS)
     for start, batch in batches:
@@ -230,32 +230,32 @@ def _batches(rows: Iterable[list[str]], size: int) -> Iterator[tuple[int, list[l
         start += len(batch)
 
 
-def _skipping_clean(engine: Engine, plain: Callable[[int], PlainRows | None], sample: list[list[str]],
-                    rows: Iterator[list[str]]) -> Iterator[tuple[int, list[list[str]]]]:
-    """The batches of ``_batches``, but a batch of plain delimited text in which the engine
-    has no candidate at all is passed over unsplit. Only for tables without a typed column:
-    their rows add evidence through text cells alone, and nothing can be found in those
-    (a metrics export, a log as CSV: most tables on a laptop)."""
-    first = sample + list(islice(rows, BATCH_ROWS - len(sample)))
-    if not first:
+def _plain_batches(engine: Engine, plain: Callable[[int], PlainRows | None], sample: list[list[str]],
+                   rows: Iterator[list[str]], skip_clean: bool) -> Iterator[tuple[int, list[list[str]]]]:
+    """The batches of ``_batches`` for delimited text, read a batch of plain lines at a time
+    and split at the delimiter in C rather than parsed row by row. With ``skip_clean`` (no
+    typed column: rows add evidence through their text cells alone), a batch in which the
+    engine has no candidate at all is passed over unsplit: nothing can be found in its
+    cells (a metrics export, a log as CSV: most tables on a laptop)."""
+    want = BATCH_ROWS - len(sample)
+    chunk = plain(want)
+    if chunk is None:  # quoting or the like: row by row
+        yield from _batches(chain(sample, rows), BATCH_ROWS)
         return
-    yield 0, first
+    first = sample + chunk.cells()
+    if first:
+        yield 0, first
     start = len(first)
-    if start < BATCH_ROWS:
-        return  # that was all
-    while True:
-        chunk = plain(BATCH_ROWS)
-        if chunk is None:  # quoting or the like: the rest row by row
+    while chunk.count == want:  # fewer: the table ended
+        want = BATCH_ROWS
+        chunk = plain(want)
+        if chunk is None:
             for s, batch in _batches(rows, BATCH_ROWS):
                 yield start + s, batch
             return
-        if not chunk.count:
-            return
-        if engine.any_candidate(chunk.text.encode("utf-8", "replace")):
+        if chunk.count and (not skip_clean or engine.any_candidate(chunk.text.encode("utf-8", "replace"))):
             yield start, chunk.cells()
         start += chunk.count
-        if chunk.count < BATCH_ROWS:
-            return
 
 
 def _row_where(where: str, base_line: int | None, i: int) -> str:

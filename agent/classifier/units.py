@@ -54,6 +54,8 @@ class PlainRows:
     delimiter: str
 
     def cells(self) -> list[list[str]]:
+        if not self.count:
+            return []
         body = self.text[:-1] if self.text.endswith("\n") else self.text
         lines = body.split("\n")
         return list(map(str.split, lines, repeat(self.delimiter, len(lines))))

@@ -69,3 +69,22 @@ def test_plain_cells_are_the_csv_cells(delimiter):
     text = "".join(lines)
     plain = PlainRows(text, len(lines), delimiter)
     assert plain.cells() == list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+@pytest.mark.parametrize("n", [1, 2, 199, 200, 201, 4096, 4097, 9_000])
+def test_typed_tables_of_any_length_read_the_same_plain_or_parsed(tmp_path, hs_engine, n):
+    p = tmp_path / "patients.csv"
+    with open(p, "w", newline="") as f:
+        f.write("patient_name,mrn,dob,icd10,note\n")
+        for i in range(n):
+            f.write(f"Dawn Bailey,{31759180 + i},1970-03-{1 + i % 28:02d},E11.9,seen on visit {i}\n")
+    found = []
+    for use_plain in (True, False):
+        table = next(u for u in extract(p).units if isinstance(u, Table))
+        if not use_plain:
+            table.plain = None
+        ev = Evidence()
+        analyze_table(hs_engine, table, ev)
+        found.append((ev.label(), dict(ev.identifiers), dict(ev.health), ev.where()))
+    assert found[0] == found[1]
+    assert found[0][1].get("mrn", 0) == n

@@ -178,6 +178,7 @@ class _Lines:
     """
 
     def __init__(self, stream: io.TextIOWrapper, budget: Budget) -> None:
+        self._stream = stream
         self._readline = partial(stream.readline, MAX_LINE)
         self._budget = budget
         self._back: list[str] = []  # lines handed back by ``plain``, last first
@@ -206,6 +207,8 @@ class _Lines:
         is read through the csv reader) when they are not plain."""
         if self._back:
             return None
+        if self._stream.closed:  # the csv reader read to the end (a short table)
+            return PlainRows("", 0, delimiter)
         lines = list(islice(iter(self._readline, ""), count))
         n0 = self.n
         self.n += len(lines)
