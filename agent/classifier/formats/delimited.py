@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import operator
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -58,15 +57,20 @@ def detect(text: str) -> Dialect | None:
         return None
     sample = "\n".join(lines)
     best: tuple[tuple[float, int], Dialect] | None = None
+    # A table needs 90% of the rows past a preamble (at most MAX_PREAMBLE) to share one
+    # width of 2+ fields: with fewer rows of any such width, a delimiter cannot win (exact
+    # bounds; most text files stop here).
+    need = 0.9 * (len(lines) - min(MAX_PREAMBLE, len(lines) - 1))
     for delim in CANDIDATES:
         if delim not in sample:
             continue
-        # Every row of 2+ fields has the delimiter on one of its lines, and a table needs
-        # 90% of rows past a preamble of such rows: with fewer lines holding it, this
-        # delimiter cannot win (exact bound; most text files stop here, before csv).
-        if sum(map(operator.contains, lines, repeat(delim))) < \
-                0.9 * (len(lines) - min(MAX_PREAMBLE, len(lines) - 1)) and '"' not in sample:
-            continue
+        if not _quoted_field(sample, delim):
+            # No field starts with a quote: each line is a row split at every delimiter,
+            # as csv would split it, so the widths are counted without parsing.
+            widths = Counter(map(str.count, lines, repeat(delim)))
+            widths.pop(0, None)  # one field
+            if not widths or max(widths.values()) < need:
+                continue
         try:
             rows = list(csv.reader(lines, delimiter=delim))
         except csv.Error:
@@ -76,9 +80,9 @@ def detect(text: str) -> Dialect | None:
         # the per-file cost on folders of source code).
         lens = list(map(len, rows))
         counts = Counter(lens)
-        # No preamble guess can beat the most common width over all rows: skip the
-        # guesses when even that is under 90% of the shortest body they could leave.
-        if max(counts.values()) < 0.9 * (len(rows) - min(MAX_PREAMBLE, len(rows) - 1)):
+        # Quoted fields can join lines into one row: the same bound over the parsed rows.
+        if max((k for w, k in counts.items() if w >= 2), default=0) < \
+                0.9 * (len(rows) - min(MAX_PREAMBLE, len(rows) - 1)):
             continue
         for start in range(min(MAX_PREAMBLE, len(rows) - 1) + 1):
             body = rows[start:]
@@ -103,6 +107,12 @@ def detect(text: str) -> Dialect | None:
                 best = (key, Dialect(delim, header, fields, start))
             break
     return best[1] if best else None
+
+
+def _quoted_field(sample: str, delim: str) -> bool:
+    """Could a field of these lines start with a quote (at a line start or after a
+    delimiter)? csv reads a quote elsewhere as a plain character."""
+    return sample.startswith('"') or '\n"' in sample or delim + '"' in sample
 
 
 def _by_count(item: tuple[int, int]) -> int:
