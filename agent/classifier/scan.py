@@ -8,6 +8,8 @@ what was read and says why in ``reason``.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +20,7 @@ from agent.classifier.cache import Cache
 from agent.classifier.engine import Engine, get_engine
 from agent.classifier.evidence import Evidence, analyze_text
 from agent.classifier.formats import text as fmt_text
-from agent.classifier.formats.source import Source
+from agent.classifier.formats.source import HEAD_BYTES, Source
 from agent.classifier.limits import DEFAULT_LIMITS, Budget, Limits
 from agent.classifier.result import RANK, FileResult
 from agent.classifier.tabular import analyze_table
@@ -103,12 +105,52 @@ def _result(path: str, ev: Evidence, fmt: str, size: int, reason: str | None,
                       ev.where(), members)
 
 
+class Duplicates:
+    """Verdicts by content for one scan: a small file with the same bytes as one already
+    classified (one package in two virtualenvs, node_modules, a copied export) takes that
+    verdict instead of being analysed again. Files up to MAX_BYTES are compared: hashing
+    costs a few percent of analysing. The digests stay in this object's memory and are
+    never written anywhere: a digest of a short file gives its content away to a guesser."""
+
+    MAX_BYTES = 1 << 20
+
+    def __init__(self, max_entries: int = 50_000) -> None:
+        self._seen: dict[bytes, FileResult] = {}
+        self.max_entries = max_entries  # bounds memory on a huge tree
+
+    def read(self, path: str, st: os.stat_result) -> tuple[bytes | None, bytes | None]:
+        """(the file's head when that is the whole file, its digest), or (None, None)."""
+        if not stat.S_ISREG(st.st_mode) or st.st_size > self.MAX_BYTES:
+            return None, None
+        try:
+            with open(path, "rb") as f:
+                data = f.read(self.MAX_BYTES + 1)
+        except OSError:
+            return None, None  # classify_file reports why
+        if len(data) > self.MAX_BYTES:
+            return None, None  # grew since stat: read like any large file
+        return (data if len(data) < HEAD_BYTES else None), hashlib.sha256(data).digest()
+
+    def get(self, key: bytes, path: str, size: int) -> FileResult | None:
+        r = self._seen.get(key)
+        if r is None:
+            return None
+        return dataclasses.replace(r, path=path, identifiers=dict(r.identifiers),
+                                   health=dict(r.health), bytes=size, members=[])
+
+    def put(self, key: bytes, result: FileResult) -> None:
+        if not result.members and len(self._seen) < self.max_entries:
+            self._seen[key] = result
+
+
 def classify_file(path: str | os.PathLike, *, cache: Cache | None = None,
-                  engine: Engine | None = None, limits: Limits | None = None) -> FileResult:
+                  engine: Engine | None = None, limits: Limits | None = None,
+                  duplicates: Duplicates | None = None) -> FileResult:
     """Classify one file: ``phi`` / ``pii`` / ``none`` / ``error`` with counts per kind.
 
     With ``cache``, an unchanged file (same device, inode, size, mtime, rules) is not read
-    again.
+    again. With ``duplicates`` (one per scan, default limits only), a small file whose
+    bytes were classified earlier in the scan takes that verdict.
     """
     p = Path(path)
     spath = str(p)
@@ -120,13 +162,30 @@ def classify_file(path: str | os.PathLike, *, cache: Cache | None = None,
         hit = cache.get(p, st)
         if hit is not None:
             return hit
-    engine = engine or get_engine()
+    head = key = None
+    if duplicates is not None:
+        head, key = duplicates.read(spath, st)
+        result = duplicates.get(key, spath, st.st_size) if key is not None else None
+        if result is not None:
+            if cache is not None:
+                cache.put(p, st, result)
+            return result
+    result = _classify(p, spath, st, engine or get_engine(), limits, head)
+    if key is not None:
+        duplicates.put(key, result)  # type: ignore[union-attr]
+    if cache is not None:
+        cache.put(p, st, result)
+    return result
+
+
+def _classify(p: Path, spath: str, st: os.stat_result, engine: Engine, limits: Limits | None,
+              head: bytes | None) -> FileResult:
     ev = Evidence()
     members: list[FileResult] = []
     reason = None
     fmt = "unknown"
     try:
-        ex = formats.extract(p, limits, st)
+        ex = formats.extract(p, limits, st, head)
         fmt = ex.format
         _consume(engine, ex.units, ev, spath, members)
     except ExtractionError as e:
@@ -142,14 +201,8 @@ def classify_file(path: str | os.PathLike, *, cache: Cache | None = None,
                 pass
         if not e.partial and not ev.identifiers and not ev.health and not members and (
                 not reason or not reason.endswith("read as text")):
-            result = FileResult(spath, "error", format=fmt, bytes=st.st_size, reason=reason)
-            if cache is not None:
-                cache.put(p, st, result)
-            return result
-    result = _result(spath, ev, fmt, st.st_size, reason, members)
-    if cache is not None:
-        cache.put(p, st, result)
-    return result
+            return FileResult(spath, "error", format=fmt, bytes=st.st_size, reason=reason)
+    return _result(spath, ev, fmt, st.st_size, reason, members)
 
 
 def _as_text(path: Path, size: int, limits: Limits | None) -> Iterator[Unit]:
@@ -198,11 +251,13 @@ def scan_paths(paths: Iterable[str | os.PathLike], *, cache: Cache | None = None
                on_progress: Callable[[int, str], None] | None = None,
                engine: Engine | None = None) -> Iterator[FileResult]:
     """Walk files and folders, yielding one result per file, then one per archive member
-    (``archive.zip!inner.csv``). ``on_progress(files_done, path)`` is called per file."""
+    (``archive.zip!inner.csv``). ``on_progress(files_done, path)`` is called per file.
+    Small files with the same bytes are analysed once per call (see Duplicates)."""
     done = 0
+    duplicates = Duplicates()
     for root in paths:
         for f in _walk(os.fspath(root)):
-            result = classify_file(f, cache=cache, engine=engine)
+            result = classify_file(f, cache=cache, engine=engine, duplicates=duplicates)
             members = result.members
             yield result
             yield from members

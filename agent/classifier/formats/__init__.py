@@ -109,10 +109,12 @@ class Extraction:
     size: int = 0
 
 
-def extract(path: Path, limits: Limits | None = None, st: os.stat_result | None = None) -> Extraction:
+def extract(path: Path, limits: Limits | None = None, st: os.stat_result | None = None,
+            head: bytes | None = None) -> Extraction:
     """Sniff ``path`` by content and return its format and a lazy stream of units.
 
-    ``st`` is the file's stat when the caller has it already. Raises ExtractionError
+    ``st`` is the file's stat and ``head`` its first bytes (the whole file when shorter
+    than HEAD_BYTES) when the caller has them already. Raises ExtractionError
     (value-free reason) when the file cannot be opened or read; iterating ``units`` may
     raise it too (corrupt content, a limit hit).
     """
@@ -125,7 +127,7 @@ def extract(path: Path, limits: Limits | None = None, st: os.stat_result | None 
         if not stat.S_ISREG(st.st_mode):
             # A FIFO or a device would block or never end on read.
             raise ExtractionError("not a regular file")
-        src = Source(name=path.name, size=st.st_size, path=path)
+        src = Source(name=path.name, size=st.st_size, path=path, _head=head)
         src.head()
     except OSError as e:
         raise ExtractionError(_os_reason(e)) from None
