@@ -213,8 +213,16 @@ class Engine:
         n = len(data)
         if self.mode == "hyperscan":
             ends, hits = self._candidates_hs(data)
+            # An anchor's alternatives (one prefilter each) open windows together, as one
+            # alternation would: the same windows, whichever alternative matched.
+            groups: dict[tuple[int, int], list[int]] = {}
             for pid, offs in ends.items():
                 di, pi, _ = self._table[pid]
+                if (di, pi) in groups:
+                    groups[di, pi] = sorted(groups[di, pi] + offs)
+                else:
+                    groups[di, pi] = offs
+            for (di, pi), offs in groups.items():
                 back, fwd = self.detectors[di].window
                 spans: list[tuple[int, int]] = []
                 for to in offs:  # Hyperscan reports ends in order: merge the windows
