@@ -127,6 +127,28 @@ def _expand_lists(regex: str, lists: dict, base: Path, where: str) -> str:
     return regex
 
 
+# Anchor placeholders for one prefilter alternative per item: the anchor is repeated with
+# each item in place (so it must have no other top-level "|"). Hyperscan looks for many
+# alternatives that each hold a literal far faster than for one alternation of them, or
+# for a bare shape of letters, digits and spaces (the whole corpus: ~2x).
+_EACH = {"EACH_SUFFIX": "street_suffixes.txt", "EACH_STATE": None}  # None: vocab.US_STATES
+
+
+def _expand_each(anchor: str, base: Path, where: str) -> str:
+    for placeholder, fname in _EACH.items():
+        if placeholder not in anchor:
+            continue
+        if fname is None:
+            items = sorted(vocab.US_STATES)
+        else:
+            f = base / "data" / fname
+            if not f.is_file():
+                raise RuleError(f"{where}: list file {fname} missing")
+            items = vocab.read_list(f)
+        anchor = "|".join(anchor.replace(placeholder, re.escape(i)) for i in items)
+    return anchor
+
+
 def _detector(spec: dict, path: Path) -> Detector:
     where = f"{path.name}:{spec.get('id', '?')}"
     for key in ("id", "kind", "category", "reference"):
@@ -175,6 +197,7 @@ def _detector(spec: dict, path: Path) -> Detector:
     anchor = None
     if spec.get("anchor"):
         text = _expand_lists(str(spec["anchor"]), spec.get("lists", {}), path.parent, where)
+        text = _expand_each(text, path.parent, where)
         if "SUFFIXES" in text:
             text = _expand_lists(text, {"SUFFIXES": "street_suffixes.txt"}, path.parent, where)
         anchor = text.encode()
