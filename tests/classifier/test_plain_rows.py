@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from itertools import islice
 
 import pytest
 
@@ -88,3 +89,66 @@ def test_typed_tables_of_any_length_read_the_same_plain_or_parsed(tmp_path, hs_e
         found.append((ev.label(), dict(ev.identifiers), dict(ev.health), ev.where()))
     assert found[0] == found[1]
     assert found[0][1].get("mrn", 0) == n
+
+
+def _reference_rows(data: bytes, encoding: str, delimiter: str, max_line: int) -> list[list[str]]:
+    """What a csv reader over capped readlines gives: the rows before plain reading."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline="")
+    return list(csv.reader(iter(lambda: stream.readline(max_line), ""), delimiter=delimiter))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_plain_chunks_and_the_csv_reader_give_the_same_rows(seed, monkeypatch):
+    """Random tables (quotes, CRLF, lone CR, blank lines, over-long lines, NUL, accents),
+    read as the table reader does: a sample through the csv reader, then plain chunks,
+    then the csv reader again once a chunk is not plain. Tiny chunk and line caps put
+    every boundary somewhere interesting."""
+    import random
+
+    from agent.classifier.formats import delimited
+    from agent.classifier.formats.source import Source
+    from agent.classifier.limits import Budget
+
+    rng = random.Random(seed)
+    monkeypatch.setattr(delimited, "_CHUNK", rng.choice([1, 3, 7, 64]))
+    monkeypatch.setattr(delimited, "MAX_LINE", rng.choice([8, 40, 1 << 20]))
+    cells = ["a", "bb", "x y", "é", "", "12", '"q,uoted"', '"multi\nline"', "\x00"]
+    ends = ["\n"] * 12 + ["\r\n", "\r", "\n\n"]
+    lines = ["h1,h2,h3\n"] + [",".join(rng.choice(cells[:6] if rng.random() < 0.97 else cells)
+                                       for _ in range(3)) + rng.choice(ends) for _ in range(300)]
+    data = "".join(lines).encode()
+    src = Source(name="t.csv", size=len(data), data=data)
+    expected = _reference_rows(data, src.codec() or "latin-1", ",", delimited.MAX_LINE)
+    table = next(u for u in delimited.units(src, Budget(), 0) if isinstance(u, Table))
+    rows = iter(table.rows)
+    got = [list(r) for r in islice(rows, rng.randint(0, 20))]
+    while True:
+        chunk = table.plain(rng.randint(1, 30))
+        if chunk is None:
+            got += [list(r) for r in rows]
+            break
+        if not chunk.count:
+            break
+        got += chunk.cells()
+    header = [table.header] if table.header is not None else []
+    assert header + got == expected
+
+
+@pytest.mark.parametrize("chunk", range(1, 10))
+def test_a_crlf_split_by_a_chunk_is_one_line_break(chunk, monkeypatch):
+    from agent.classifier.formats import delimited
+    from agent.classifier.formats.source import Source
+    from agent.classifier.limits import Budget
+
+    monkeypatch.setattr(delimited, "_CHUNK", chunk)
+    data = b"h1,h2\n" + b"a,b\n" * 60 + b"c,d\r\ne,f\r\ng,h\rk,l\r\n" * 3 + b"m,n\n" * 5
+    expected = _reference_rows(data, "utf-8", ",", delimited.MAX_LINE)
+    for count in range(1, 12):
+        table = next(u for u in delimited.units(Source("t.csv", len(data), data=data), Budget(), 0)
+                     if isinstance(u, Table))
+        rows = iter(table.rows)
+        got = ([table.header] if table.header else []) + [list(r) for r in islice(rows, 55)]
+        while (c := table.plain(count)) is not None and c.count:
+            got += c.cells()
+        got += [list(r) for r in rows]
+        assert got == expected, (chunk, count)

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
-from itertools import islice, repeat
+from itertools import repeat
 
 from agent.classifier.formats import textcodec
 from agent.classifier.formats.source import Source
@@ -29,6 +29,7 @@ SAMPLE_LINES = 50
 FIELD_LIMIT = 16 * 1024 * 1024
 csv.field_size_limit(FIELD_LIMIT)
 MAX_LINE = 1 << 20
+_CHUNK = 1 << 18  # characters ``plain`` reads at a time
 _PREFIXES = (4096, 16384)  # characters of the head that usually hold SAMPLE_LINES lines
 
 # A header cell names a column: words, spaces and a little punctuation ("D.O.B.", "MRN#",
@@ -191,7 +192,10 @@ class _Lines:
         self._stream = stream
         self._readline = partial(stream.readline, MAX_LINE)
         self._budget = budget
-        self._back: list[str] = []  # lines handed back by ``plain``, last first
+        self._ahead = ""  # text ``plain`` read past the lines it returned
+        self._back: io.StringIO | None = None  # text ``plain`` handed back to the csv reader
+        self._back_len = 0
+        self._parsed = False  # ``plain`` said no: the csv reader reads the rest
         self.n = 0  # lines read
         self._chars = 0  # not yet charged
 
@@ -199,9 +203,7 @@ class _Lines:
         return self
 
     def __next__(self) -> str:
-        if self._back:
-            return self._back.pop()
-        line = self._readline()
+        line = self._readline() if self._back is None else self._replay()
         if not line:
             self._budget.add_text(self._chars)
             self._chars = 0
@@ -212,24 +214,60 @@ class _Lines:
             self._charge()
         return line
 
+    def _replay(self) -> str:
+        """A line of the handed-back text, read as the stream's readline would read it."""
+        assert self._back is not None
+        line = self._back.readline(MAX_LINE)
+        if self._back.tell() < self._back_len:
+            return line
+        self._back = None  # used up: the stream again, from where ``plain`` stopped
+        if len(line) < MAX_LINE and not line.endswith("\n"):
+            if line.endswith("\r"):  # maybe the first half of a CRLF
+                nxt = self._stream.read(1)
+                if nxt == "\n":
+                    line += nxt
+                elif nxt:
+                    self._back, self._back_len = io.StringIO(nxt, newline=""), len(nxt)
+            else:  # a line cut by the chunk: its rest is in the stream
+                line += self._stream.readline(MAX_LINE - len(line))
+        return line
+
     def plain(self, delimiter: str, count: int) -> PlainRows | None:
         """The next ``count`` lines as PlainRows, or None (for good: the rest of the table
-        is read through the csv reader) when they are not plain."""
-        if self._back:
+        is read through the csv reader) when they are not plain. Read in chunks and split
+        in C: a readline per line was most of the cost of a large clean table."""
+        if self._parsed:
             return None
         if self._stream.closed:  # the csv reader read to the end (a short table)
             return PlainRows("", 0, delimiter)
-        lines = list(islice(iter(self._readline, ""), count))
+        buf, newlines = self._ahead, self._ahead.count("\n")
+        while newlines < count and len(buf) - buf.rfind("\n") <= MAX_LINE:
+            more = self._stream.read(_CHUNK)
+            if not more:
+                break
+            buf += more
+            newlines += more.count("\n")
+        lines = buf.split("\n", count)
+        if len(lines) > count:  # count whole lines and the text after them
+            rest = lines.pop()
+            text = buf[:len(buf) - len(rest)]
+        else:  # the end of the table
+            rest = ""
+            text = buf
+            if not lines[-1]:
+                lines.pop()  # the text ended with a newline
+        if not _is_plain(text, lines):
+            self._back, self._back_len = io.StringIO(buf, newline=""), len(buf)
+            self._ahead = ""
+            self._parsed = True
+            return None
+        self._ahead = rest
         n0 = self.n
         self.n += len(lines)
-        self._chars += sum(map(len, lines))
+        self._chars += len(text)
         if n0 >> 10 != self.n >> 10:
             self._charge()
-        text = "".join(lines)
-        if _is_plain(text, lines):
-            return PlainRows(text, len(lines), delimiter)
-        self._back = lines[::-1]
-        return None
+        return PlainRows(text, len(lines), delimiter)
 
     def _charge(self) -> None:
         self._budget.check_time()
@@ -243,15 +281,11 @@ class _Lines:
 
 def _is_plain(text: str, lines: list[str]) -> bool:
     """Lines that split at the delimiter exactly as the csv module parses them: no quote
-    character, CR or NUL, no blank line (csv gives [] for it), and every line whole (one
-    cut at MAX_LINE has no newline)."""
+    character, CR or NUL, no blank line (csv gives [] for it), and none cut by the line cap
+    (``lines`` are without their newlines)."""
     if '"' in text or "\r" in text or "\x00" in text or text.startswith("\n") or "\n\n" in text:
         return False
-    newlines = text.count("\n")
-    if newlines == len(lines):
-        return True
-    last = lines[-1]
-    return newlines == len(lines) - 1 and not last.endswith("\n") and len(last) < MAX_LINE
+    return not lines or max(map(len, lines)) < MAX_LINE
 
 
 def _rows(reader, lines: _Lines, stream: io.TextIOWrapper, first: list[str] | None) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
