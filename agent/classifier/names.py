@@ -145,33 +145,44 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
         fn, ln = given in first, family in last
         if (given, family) in _PLACEHOLDER_NAMES:
             continue
+        # The trigger regexes are the dearest step: look them up only where the score
+        # depends on them, and whose name it is only for a name.
         before = text[max(0, s1 - 32):s1]
-        trig_patient = bool(_PATIENT_TRIGGER.search(before)) and bool(_LABELLED.search(before))
-        trig_provider = bool(_PROVIDER_TRIGGER.search(before)) or bool(
-            _PROVIDER_SUFFIX.match(text[e2:e2 + 8]))
-        author = bool(_AUTHOR_TRIGGER.search(text[max(0, s1 - 60):s1]))
-        triggered = trig_patient or trig_provider
-        both_words = a in words and b in words
         score = 0.0
         if g == "^":
             score = 0.85 if (fn or ln) else 0.0
         elif fn and ln:
-            if triggered:
+            if _triggered(before, text[e2:e2 + 8]):
                 score = 0.9
-            elif not both_words and (sh1 == sh2):
+            elif not (a in words and b in words) and (sh1 == sh2):
                 score = 0.6 if g == "" else 0.55
-        elif (fn or ln) and triggered and sh1 == sh2 == "title":
-            score = 0.75
-        elif triggered and sh1 == sh2 == "title" and not (a in words or b in words):
-            score = 0.5
+        elif sh1 == sh2 == "title" and (fn or ln or not (a in words or b in words)) and \
+                _triggered(before, text[e2:e2 + 8]):
+            score = 0.75 if (fn or ln) else 0.5
         if score >= 0.5:
             bs = base + len(text[:s1].encode("utf-8"))
             be = base + len(text[:e2].encode("utf-8"))
-            subject = "provider" if trig_provider else "author" if author else "patient"
+            if _provider(before, text[e2:e2 + 8]):
+                subject = "provider"
+            elif _AUTHOR_TRIGGER.search(text[max(0, s1 - 60):s1]):
+                subject = "author"
+            else:
+                subject = "patient"
             out.append(NameHit(bs, be, score, subject))
             used_until = e2
             resume = j + 1
     return out
+
+
+def _provider(before: str, after: str) -> bool:
+    """A provider's name: "Dr." / "Attending:" before it, ", MD" after it."""
+    return bool(_PROVIDER_TRIGGER.search(before)) or bool(_PROVIDER_SUFFIX.match(after))
+
+
+def _triggered(before: str, after: str) -> bool:
+    """A name announced by a patient label ("Patient:", "Dear") or a provider trigger."""
+    return (bool(_PATIENT_TRIGGER.search(before)) and bool(_LABELLED.search(before))) or \
+        _provider(before, after)
 
 
 def looks_like_name(cell: str) -> bool:
