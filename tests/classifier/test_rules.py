@@ -98,3 +98,22 @@ def test_header_dictionary(rules):
     assert "icd10" in kinds("primary_dx_icd10")
     assert kinds("prescriber_npi") == {"npi"}
     assert rules_mod.header_kinds(rules.headers, "part_no")[1] is True
+
+
+def test_each_street_suffix_and_state_prefilter_finds_its_address(hs_engine, re_engine):
+    """EACH_SUFFIX / EACH_STATE expand an anchor per list item: every suffix and every state
+    must still lead to the address and ZIP the pure-Python engine finds."""
+    from agent.classifier import vocab
+
+    suffixes = vocab.read_list(vocab.rules_root() / "phi" / "data" / "street_suffixes.txt")
+    lines = [f"Home address: {100 + i} Maple {s}, Springfield, {st} {10000 + i}"
+             for i, (s, st) in enumerate(zip(suffixes, sorted(vocab.US_STATES) * 10, strict=False))]
+    assert len(lines) == len(suffixes) > 200
+    text = "\n".join(lines).encode()
+    found = {}
+    for name, engine in (("hs", hs_engine), ("re", re_engine)):
+        hits = [h for h in engine.scan(text) if h.counted and h.kind in ("address", "zip")]
+        found[name] = sorted((h.kind, h.start, h.end) for h in hits)
+    assert found["hs"] == found["re"]
+    assert sum(k == "address" for k, _, _ in found["hs"]) == len(lines)
+    assert sum(k == "zip" for k, _, _ in found["hs"]) == len(lines)
