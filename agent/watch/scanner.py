@@ -208,10 +208,13 @@ def serve(stdin=None, stdout=None) -> int:
 
     from agent import paths
     from agent.classifier import Cache, classify_file
+    from agent.classifier.scan import Duplicates
 
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     cache = Cache(paths.cache_dir() / "scan.sqlite")
+    # the same package in many virtualenvs under ~: analysed once (digests in memory only)
+    duplicates = Duplicates(max_entries=5_000)
     try:
         for line in stdin:
             try:
@@ -234,7 +237,7 @@ def serve(stdin=None, stdout=None) -> int:
                     else:
                         st = p.stat()
                         hit = cache.get(p, st)
-                        r = hit or classify_file(p, cache=cache)
+                        r = hit or classify_file(p, cache=cache, duplicates=duplicates)
                         read = 0 if hit is not None else st.st_size
                     answer = {"result": r.to_json(), "read": read}
             except Exception as e:  # the message could quote content: the type only
