@@ -80,6 +80,16 @@ def _locate(data: bytes, pos: int, where: str, line: int | None) -> str | None:
     return where or None
 
 
+def _first_where(ev: Evidence, kind: str, data: bytes, pos: int, where: str,
+                 line: int | None) -> str | None:
+    """The location of a finding, worked out only when it is the file's first strong
+    identifier (the only one kept): counting lines up to every finding made a file dense
+    with names quadratic (a 20 MB export ran out of its time budget)."""
+    if ev.first_where is not None or kind in WEAK_KINDS:
+        return None
+    return _locate(data, pos, where, line)
+
+
 def _merge_windows(hits: list[Hit], size: int, pad: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for h in hits:
@@ -115,13 +125,13 @@ def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
         for nh in find_names(data[ws:we], ws):
             if nh.end > overlap_bytes and nh.start not in seen_names:
                 seen_names.add(nh.start)
-                ev.identifier("name", _locate(data, nh.start, where, line))
+                ev.identifier("name", _first_where(ev, "name", data, nh.start, where, line))
                 if nh.subject == "patient":
                     ids.append((nh.start, nh.end, "name"))
     health: list[int] = []
     for h in hits:
         if h.category == "identifier":
-            ev.identifier(h.kind, _locate(data, h.start, where, line))
+            ev.identifier(h.kind, _first_where(ev, h.kind, data, h.start, where, line))
             if h.subject == "patient" and h.kind not in WEAK_KINDS:
                 ids.append((h.start, h.end, h.kind))
         else:

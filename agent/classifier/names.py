@@ -96,10 +96,12 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
     (``base`` is the window's start). No text is kept."""
     text = data.decode("utf-8", "replace")
     first, last, words = vocab.first_names(), vocab.surnames(), vocab.name_words()
-    toks = list((_TOKEN_ASCII if text.isascii() else _TOKEN).finditer(text))
+    ascii_text = text.isascii()
+    toks = list((_TOKEN_ASCII if ascii_text else _TOKEN).finditer(text))
     n = len(toks)
     if n < 2:
         return []
+    to_bytes = _ascii_offset if ascii_text else _Utf8Offsets(text)
     # A name starts with a token whose first letter is not lower case (a lower-case first
     # letter has no _shape): pick those out in C, and walk only them. Most tokens of code
     # and prose are skipped this way.
@@ -132,8 +134,8 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
         if not sh2 or w2.lower() in _STOP or len(gap) > 3 or g not in ("", ",", "^") or "\n" in gap:
             # "Mr. Garcia is a 67-year-old...": an honorific and one known surname
             if sh1 == "title" and w1.lower() in last and _HONORIFIC.search(text[max(0, s1 - 8):s1]):
-                bs = base + len(text[:s1].encode("utf-8"))
-                out.append(NameHit(bs, bs + len(w1.encode("utf-8")), 0.7,
+                bs = base + to_bytes(s1)
+                out.append(NameHit(bs, base + to_bytes(e1), 0.7,
                                    "provider" if _DOCTOR.search(text[max(0, s1 - 8):s1]) else "patient"))
                 used_until = e1
             continue
@@ -160,8 +162,8 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
                 _triggered(before, text[e2:e2 + 8]):
             score = 0.75 if (fn or ln) else 0.5
         if score >= 0.5:
-            bs = base + len(text[:s1].encode("utf-8"))
-            be = base + len(text[:e2].encode("utf-8"))
+            bs = base + to_bytes(s1)
+            be = base + to_bytes(e2)
             if _provider(before, text[e2:e2 + 8]):
                 subject = "provider"
             elif _AUTHOR_TRIGGER.search(text[max(0, s1 - 60):s1]):
@@ -172,6 +174,28 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
             used_until = e2
             resume = j + 1
     return out
+
+
+def _ascii_offset(i: int) -> int:
+    return i  # one byte a character
+
+
+class _Utf8Offsets:
+    """Character offset -> UTF-8 byte offset in ``text``, for increasing offsets: each
+    step encodes only the text since the last one (encoding the whole prefix for every
+    name made a long text dense with names quadratic)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.chars = 0
+        self.bytes = 0
+
+    def __call__(self, i: int) -> int:
+        if i < self.chars:  # not expected: start again from the beginning
+            self.chars = self.bytes = 0
+        self.bytes += len(self.text[self.chars:i].encode("utf-8"))
+        self.chars = i
+        return self.bytes
 
 
 def _provider(before: str, after: str) -> bool:
