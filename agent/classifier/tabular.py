@@ -111,6 +111,9 @@ class Column:
     subject: str = "patient"
     health_kind: str | None = None
     text: bool = False  # scanned as free text
+    # a column typed "name" by its values whose cells are more than names (a note that
+    # names the patient): its cells are also scanned for everything but names
+    notes: bool = False
 
 
 def _frac(values: list[str], check: Callable[[str], bool]) -> float:
@@ -159,6 +162,7 @@ def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) ->
     n = len(values)
     if names >= 0.6 * n:
         col.id_kind = "name"
+        col.notes = _frac(values, looks_like_name) < 0.5
         return col
     for kind, k in valid.most_common():
         if k >= 0.6 * n:
@@ -209,6 +213,7 @@ def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
                 for col in columns if col.id_kind]
     typed_h = [(col.index, col.health_kind) for col in columns if col.health_kind]
     text_cols = [col.index for col in columns if col.text]
+    note_cols = [col.index for col in columns if col.notes]
     where = table.where or ""
     base_line = table.first_row_line
     if table.plain is not None:
@@ -216,7 +221,8 @@ def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
     else:
         batches = _batches(chain(sample, rows), BATCH_ROWS)
     for start, batch in batches:
-        _batch(engine, batch, start, typed_id, typed_h, text_cols, ev, where, base_line, width)
+        _batch(engine, batch, start, typed_id, typed_h, text_cols, ev, where, base_line, width,
+               note_cols)
 
 
 def _batches(rows: Iterable[list[str]], size: int) -> Iterator[tuple[int, list[list[str]]]]:
@@ -285,7 +291,8 @@ def _columns(batch: list[list[str]], width: int) -> list[tuple]:
 
 
 def _batch(engine: Engine, batch: list[list[str]], start: int, typed_id, typed_h, text_cols,
-           ev: Evidence, where: str, base_line: int | None, width: int) -> None:
+           ev: Evidence, where: str, base_line: int | None, width: int,
+           note_cols: list[int] | None = None) -> None:
     n = len(batch)
     cols = _columns(batch, width)
     id_rows: list[list[bool]] = []
@@ -308,23 +315,13 @@ def _batch(engine: Engine, batch: list[list[str]], start: int, typed_id, typed_h
             h_rows.append(flags)
     text_id: set[int] = set()
     text_h: set[int] = set()
-    if text_cols:
-        text = [cols[c] for c in text_cols]
-        # one line per row (newlines inside cells flattened so rows stay lines)
-        block = "\n".join(map(" ; ".join, zip(*text, strict=True))) if len(text) > 1 else "\n".join(text[0])
-        if "\r" in block or block.count("\n") != n - 1:
-            block = "\n".join(" ; ".join(cells).replace("\n", " ").replace("\r", " ")
-                              for cells in zip(*text, strict=True))
-        block = block.encode("utf-8", "replace")
-        sub = Evidence()
-        ids, hs = _text_rows(engine, block, sub)
-        ev.identifiers.update(sub.identifiers)
-        ev.health.update(sub.health)
-        if sub.strong_identifier:
-            ev.strong_identifier = True
-            if ev.first_where is None and ids:
-                ev.first_where = _row_where(where, base_line, start + ids[0])
-        text_id, text_h = set(ids), set(hs)
+    # free-text cells; then notes typed "name", whose names are counted already
+    for indexes, names in ((text_cols, True), (note_cols, False)):
+        if indexes:
+            ids, hs = _scan_cells(engine, [cols[c] for c in indexes], n, names, ev,
+                                  lambda i: _row_where(where, base_line, start + i))
+            text_id.update(ids)
+            text_h.update(hs)
     if ev.phi:
         return
     has_id = list(map(any, zip(*id_rows, strict=True))) if id_rows else [False] * n
@@ -338,7 +335,27 @@ def _batch(engine: Engine, batch: list[list[str]], start: int, typed_id, typed_h
         ev.mark_phi(_row_where(where, base_line, start + both.index(True)))
 
 
-def _text_rows(engine: Engine, block: bytes, sub: Evidence) -> tuple[list[int], list[int]]:
+def _scan_cells(engine: Engine, text: list[tuple], n: int, names: bool, ev: Evidence,
+                row_where: Callable[[int], str]) -> tuple[list[int], list[int]]:
+    """Scan columns of cells as free text, one line per row, into ``ev``; return the rows
+    with a patient identifier and those with health information."""
+    # one line per row (newlines inside cells flattened so rows stay lines)
+    block = "\n".join(map(" ; ".join, zip(*text, strict=True))) if len(text) > 1 else "\n".join(text[0])
+    if "\r" in block or block.count("\n") != n - 1:
+        block = "\n".join(" ; ".join(cells).replace("\n", " ").replace("\r", " ")
+                          for cells in zip(*text, strict=True))
+    sub = Evidence()
+    ids, hs = _text_rows(engine, block.encode("utf-8", "replace"), sub, names)
+    ev.identifiers.update(sub.identifiers)
+    ev.health.update(sub.health)
+    if sub.strong_identifier:
+        ev.strong_identifier = True
+        if ev.first_where is None and ids:
+            ev.first_where = row_where(ids[0])
+    return ids, hs
+
+
+def _text_rows(engine: Engine, block: bytes, sub: Evidence, names: bool = True) -> tuple[list[int], list[int]]:
     """Scan the free-text cells of a batch (one row per line); return the row indexes
     that hold a patient identifier and those that hold health information."""
     if not block.strip():
@@ -360,7 +377,7 @@ def _text_rows(engine: Engine, block: bytes, sub: Evidence) -> tuple[list[int], 
         else:
             sub.health_info(h.kind)
             h_rows.add(r)
-    for r in sorted(touched):
+    for r in sorted(touched) if names else ():
         s = line_starts[r]
         e = line_starts[r + 1] if r + 1 < len(line_starts) else len(block)
         for nh in find_names(block[s:e], s):

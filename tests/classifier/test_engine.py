@@ -84,3 +84,21 @@ def test_masked_values_are_not_identifiers(hs_engine):
     ev = Evidence()
     analyze_table(hs_engine, t, ev)
     assert ev.label() == "none" and not ev.identifiers
+
+
+def test_a_notes_column_that_names_the_patient_is_read_for_health_too(hs_engine):
+    """A column typed "name" by its values whose cells are notes ("Seen Dawn Bailey
+    today; stable on metformin") still says what the note says about health."""
+    first = ["Dawn", "James", "Maria", "Wei", "Aisha"]
+    last = ["Bailey", "Smith", "Chen", "Khan", "Rivera"]
+    rows = [[str(i), f"Seen {first[i % 5]} {last[i % 3]} today; stable on metformin 500 mg"]
+            for i in range(50)]
+    ev = Evidence()
+    analyze_table(hs_engine, Table(["id", "note"], rows, first_row_line=2), ev)
+    assert ev.label() == "phi" and ev.phi_where == "line 2"
+    assert ev.identifiers["name"] == 50  # counted once, as the typed column
+    assert ev.health.get("medication", 0) >= 50
+    # a column of bare names stays a name column without health
+    ev = Evidence()
+    analyze_table(hs_engine, Table(["id", "who"], [[r[0], r[1].split(" today")[0][5:]] for r in rows]), ev)
+    assert ev.label() == "pii" and ev.identifiers["name"] == 50 and not ev.health
