@@ -35,7 +35,8 @@ COMMIT_SECONDS = 2.0
 class Cache:
     """Verdict cache in one SQLite file (e.g. ``agent.paths.cache_dir() / "scan.sqlite"``)."""
 
-    def __init__(self, path: str | os.PathLike, rules_digest: str | None = None):
+    def __init__(self, path: str | os.PathLike, rules_digest: str | None = None,
+                 timeout: float = 5.0):
         if rules_digest is None:
             from agent.classifier.rules import default_rules
 
@@ -47,7 +48,8 @@ class Cache:
         self.rules = f"{rules_digest}/{__version__}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
+        # timeout: how long a write waits for another process's write lock
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=timeout)
         if os.name == "posix":
             try:
                 self.path.chmod(0o600)
@@ -63,43 +65,59 @@ class Cache:
 
     def get(self, path: Path, st: os.stat_result) -> FileResult | None:
         with self._lock:
-            row = self._db.execute(
-                "SELECT size, mtime_ns, rules, classification, identifiers, health, format, reason,"
-                " first_evidence FROM verdicts WHERE dev=? AND ino=?",
-                (st.st_dev, st.st_ino)).fetchone()
+            try:
+                row = self._db.execute(
+                    "SELECT size, mtime_ns, rules, classification, identifiers, health, format,"
+                    " reason, first_evidence FROM verdicts WHERE dev=? AND ino=?",
+                    (st.st_dev, st.st_ino)).fetchone()
+            except sqlite3.OperationalError:  # locked or damaged: classify the file again
+                return None
         if row is None or row[0] != st.st_size or row[1] != st.st_mtime_ns or row[2] != self.rules:
             return None
         return FileResult(str(path), row[3], json.loads(row[4]), json.loads(row[5]), row[6],
                           st.st_size, row[7], row[8])
 
     def put(self, path: Path, st: os.stat_result, result: FileResult) -> None:
+        """Keep a verdict. A cache that cannot be written (another process holds the write
+        lock past the timeout, a full disk) only costs a later re-read: the verdict itself
+        is never lost over it."""
         if result.members:
             return
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, self.rules,
-                 result.classification, json.dumps(result.identifiers), json.dumps(result.health),
-                 result.format, result.reason, result.first_evidence))
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, self.rules,
+                     result.classification, json.dumps(result.identifiers),
+                     json.dumps(result.health), result.format, result.reason,
+                     result.first_evidence))
+            except sqlite3.OperationalError:
+                return
             # one transaction per batch: a commit per file costs a sync per file
             self._pending += 1
             now = time.monotonic()
             # a long-running agent shares this file with `phiwatch scan`: commit at least
             # every COMMIT_SECONDS too, not only every COMMIT_EVERY verdicts
             if self._pending >= COMMIT_EVERY or now - self._last_commit >= COMMIT_SECONDS:
-                self._db.commit()
-                self._pending = 0
+                self._commit()
                 self._last_commit = now
 
     def flush(self) -> None:
-        """Commit pending verdicts."""
+        """Commit pending verdicts (and so let go of the write lock: a process that is done
+        for now must not keep other writers of the file waiting)."""
         with self._lock:
+            self._commit()
+
+    def _commit(self) -> None:
+        try:
             self._db.commit()
-            self._pending = 0
+        except sqlite3.OperationalError:
+            self._db.rollback()  # let go of the lock; those files are only read again
+        self._pending = 0
 
     def close(self) -> None:
         with self._lock:
-            self._db.commit()
+            self._commit()
             self._db.close()
 
     def __enter__(self) -> Cache:

@@ -242,6 +242,9 @@ def serve(stdin=None, stdout=None) -> int:
                     answer = {"result": r.to_json(), "read": read}
             except Exception as e:  # the message could quote content: the type only
                 answer = {"error": type(e).__name__}
+            # The quick and the deep child share the cache file: never leave it write-locked
+            # while waiting for the next file (the other child's verdicts failed on it).
+            cache.flush()
             stdout.write(json.dumps(answer) + "\n")
             stdout.flush()
     finally:

@@ -33,3 +33,23 @@ def test_cached_result_uses_current_path(tmp_path):
         f.rename(g)  # same inode, size and mtime
         r = classify_file(g, cache=cache)
         assert r.path == str(g) and r.classification == "pii"
+
+
+def test_a_locked_cache_costs_a_reread_not_the_verdict(tmp_path):
+    f = tmp_path / "staff.csv"
+    f.write_text("name,email\nKevin Wright,kwright@mercyvalley.org\n")
+    g = tmp_path / "other.csv"
+    g.write_text("name,email\nDawn Bailey,dbailey@mercyvalley.org\n")
+    holder = Cache(tmp_path / "c.sqlite", rules_digest="r")
+    holder.put(f, f.stat(), classify_file(f))  # uncommitted: holds the write lock
+    waiter = Cache(tmp_path / "c.sqlite", rules_digest="r", timeout=0.05)
+    r = classify_file(g, cache=waiter)  # its put times out
+    assert r.classification == "pii" and r.identifiers.get("email") == 1
+    waiter.close()
+    holder.flush()  # lets go of the lock
+    late = Cache(tmp_path / "c.sqlite", rules_digest="r", timeout=0.05)
+    late.put(g, g.stat(), r)
+    late.flush()
+    assert late.get(g, g.stat()) is not None and late.get(f, f.stat()) is not None
+    late.close()
+    holder.close()

@@ -62,3 +62,18 @@ def test_missing_file_is_an_error_not_a_crash(pool, tmp_path):
     r, read = pool.classify(str(tmp_path / "gone.csv"))
     assert (r.classification, read) == ("error", 0)
     assert r.reason == "scanner: FileNotFoundError"
+
+
+def test_the_two_children_write_the_shared_cache_in_turn(pool, corpus, tmp_path):
+    """The quick and the deep child share scan.sqlite: a child waiting for its next file
+    must not hold the write lock (the other child's verdicts failed with 'database is
+    locked' and PHI files went unreported)."""
+    src = sample(corpus, "phi", "hl7")[0]
+    files = []
+    for i in range(4):
+        f = tmp_path / f"visit{i}.hl7"
+        f.write_bytes(src.read_bytes() + f"\rNTE|{i}|note {i}".encode())
+        files.append(f)
+    for i, f in enumerate(files):
+        r, _ = pool.classify(str(f), lane="quick" if i % 2 else "deep")
+        assert r.classification == "phi"
