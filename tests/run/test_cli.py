@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import run_agent
 from tests.run.conftest import sample, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,15 +31,7 @@ def env(tmp_path, notifications) -> dict:
 
 
 def phiwatch(args, env, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        **kw,
-    )
+    return run_agent(*args, env=env, **kw)
 
 
 def status(env) -> dict:

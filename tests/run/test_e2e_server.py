@@ -8,15 +8,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.cli import run_agent
 from tests.run.conftest import sample
 from tests.transport.test_e2e_server import RealServer
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -37,14 +34,7 @@ def test_once_reports_findings_and_resolves_deleted_files(server, corpus, tmp_pa
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # no desktop here: warnings go to the log
 
     def phiwatch(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "agent", *args],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+        return run_agent(*args, env=env, timeout=240)
 
     out = phiwatch(
         "enroll",

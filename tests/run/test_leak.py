@@ -9,24 +9,15 @@ import logging
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from agent import logs
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.cli import run_agent
 
 
 def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    return run_agent(*args, env=env, timeout=240)
 
 
 def _leaks(values: set[str], blobs: dict[str, bytes]) -> list[tuple[str, str]]:
@@ -136,8 +127,6 @@ def test_log_rotates(agent_home, monkeypatch):
 
 
 def test_no_value_filter_on_a_record():
-    import sys
-
     try:
         int("123-45-6789")
     except ValueError:

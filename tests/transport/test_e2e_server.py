@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import run_agent
 from tests.transport.tlsproxy import TLSRelay
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,15 +125,7 @@ def server(tmp_path):
     s.stop()
 
 
-def phiwatch(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=os.environ.copy(),
-        timeout=timeout,
-    )
+phiwatch = run_agent
 
 
 CHECKIN = """

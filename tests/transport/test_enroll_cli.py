@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
-import sys
-from pathlib import Path
 
 from agent.enroll import ensure_enrolled, load_enrollment
 from agent.reporter import Reporter
 from agent.transport import format_fingerprint
+from tests.cli import run_agent
 from tests.transport.conftest import SECRET
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def phiwatch(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "agent", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=os.environ.copy(),
-        timeout=60,
-    )
+    return run_agent(*args, timeout=60)
 
 
 def test_enroll_with_fingerprint_prints_device_and_token_place(fake_server, agent_home):
