@@ -216,13 +216,17 @@ class Engine:
             # An anchor's alternatives (one prefilter each) open windows together, as one
             # alternation would: the same windows, whichever alternative matched.
             groups: dict[tuple[int, int], list[int]] = {}
+            merged: set[tuple[int, int]] = set()  # groups fed by several alternatives
             for pid, offs in ends.items():
                 di, pi, _ = self._table[pid]
                 if (di, pi) in groups:
-                    groups[di, pi] = sorted(groups[di, pi] + offs)
+                    groups[di, pi] = groups[di, pi] + offs
+                    merged.add((di, pi))
                 else:
                     groups[di, pi] = offs
             for (di, pi), offs in groups.items():
+                if (di, pi) in merged:
+                    offs.sort()  # once, whatever number of alternatives matched
                 back, fwd = self.detectors[di].window
                 spans: list[tuple[int, int]] = []
                 for to in offs:  # Hyperscan reports ends in order: merge the windows
