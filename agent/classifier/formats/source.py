@@ -93,6 +93,12 @@ class Source:
                     self._head = f.read(HEAD_BYTES)
         return self._head
 
+    def whole(self) -> bytes | None:
+        """All of a file's bytes when its head read reached the end, else None."""
+        if self.path is not None and self._head is not None and len(self._head) < HEAD_BYTES:
+            return self._head
+        return None
+
     def codec(self) -> str | None:
         """The head's text codec (textcodec.detect: None when it is no text), decided once
         per source: the sniffer and the extractor both ask."""

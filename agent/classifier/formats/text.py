@@ -26,6 +26,17 @@ _SINGLE_NUL = {"utf-8", "utf-8-sig", "latin-1"}
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     encoding = src.codec() or "latin-1"
+    whole = src.whole()
+    if whole is not None and len(whole) <= budget.limits.block_bytes and encoding in _SINGLE_NUL \
+            and whole.endswith(b"\n") and b"\x00" not in whole:
+        # Most files on a laptop are this: small, whole in the head already, ending in a
+        # line break. ``blocks`` would give exactly this one block; skipping its
+        # incremental decoder and bookkeeping is a visible share of a folder of code.
+        budget.check_time()
+        text = whole.decode(encoding, "replace")
+        budget.add_text(len(text))
+        yield TextBlock(text, where="line 1", line=1)
+        return
     with src.open() as stream:
         yield from blocks(stream, encoding, budget)
 
@@ -41,7 +52,8 @@ def blocks(stream: BinaryIO, encoding: str, budget: Budget, where: str = "") -> 
     line = 1  # line number where the next body starts
     tail = ""  # end of the previous block, repeated at the start of the next
     carry = ""  # an unfinished last line, held for the next block
-    while True:
+    counted: tuple[str, int] | None = None  # the last block: its lines are counted only
+    while True:  # when another block follows (counting runs at ~1.6 GB/s, on every byte)
         budget.check_time()
         raw = stream.read(limits.block_bytes)
         final = not raw
@@ -63,11 +75,13 @@ def blocks(stream: BinaryIO, encoding: str, budget: Budget, where: str = "") -> 
                 cut = nl
         block, carry = text[:cut], text[cut:]
         if cut > start:
+            if counted is not None:
+                line += counted[0].count("\n", counted[1])
             budget.add_text(cut - start)
             first = line - tail.count("\n")
             loc = f"{where} line {first}".strip()
             yield TextBlock(block, where=loc, line=first, overlap=start)
-            line += block.count("\n", start)
+            counted = (block, start)
             tail = _tail(block, limits.overlap_chars, start)
         if final:
             return

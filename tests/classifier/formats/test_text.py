@@ -69,3 +69,33 @@ def test_nul_hole_is_skipped_and_text_after_it_found(tmp_path):
     text = "".join(b.text[b.overlap :] for b in d.texts)
     assert f"patient {NAME} MRN {MRN}" in text
     assert "\x00" * 1024 not in text  # whole NUL blocks never reach the engine
+
+
+def test_small_file_read_whole_gives_the_blocks_of_the_stream(tmp_path):
+    """A small file ending in a line break is handed on as one block without the
+    streaming decoder; it must be exactly what the stream would give, whatever the
+    encoding or ending."""
+    import io
+
+    from agent.classifier.formats import text
+    from agent.classifier.formats.source import Source
+    from agent.classifier.limits import Budget
+
+    cases = {
+        "ascii.txt": b"one\ntwo\n",
+        "no-newline.txt": b"one\ntwo",
+        "bom.txt": "\ufeffPatient café\nline two\n".encode("utf-8"),
+        "latin1.txt": "Señora Peña\nsegunda línea\n".encode("latin-1"),
+        "bad-utf8.txt": b"ok line\nbroken \xe9\xff here\n" + b"x" * 9000 + b"\n",
+        "crlf.txt": b"a\r\nb\r\n",
+        "nul.txt": b"text\x00\x00\nmore\n",
+        "cut-char.txt": "ends in é".encode("utf-8")[:-1] + b"\n",
+    }
+    for name, data in cases.items():
+        p = tmp_path / name
+        p.write_bytes(data)
+        src = Source(name=name, size=len(data), path=p)
+        src.head()
+        got = list(text.units(src, Budget(Limits())))
+        want = list(text.blocks(io.BytesIO(data), src.codec() or "latin-1", Budget(Limits())))
+        assert got == want, name
