@@ -89,7 +89,7 @@ def test_small_file_read_whole_gives_the_blocks_of_the_stream(tmp_path):
         "bad-utf8.txt": b"ok line\nbroken \xe9\xff here\n" + b"x" * 9000 + b"\n",
         "crlf.txt": b"a\r\nb\r\n",
         "nul.txt": b"text\x00\x00\nmore\n",
-        "cut-char.txt": "ends in é".encode("utf-8")[:-1] + b"\n",
+        "cut-char.txt": "ends in é".encode()[:-1] + b"\n",
     }
     for name, data in cases.items():
         p = tmp_path / name
