@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from agent.classifier.engine import Engine, Hit
 from agent.classifier.names import find_names
+from agent.classifier.units import LazyLine
 
 # Identifier kinds that do not name a person on their own: an IP is mostly infrastructure,
 # a date or a ZIP without a person is not identifying (phi-detection.md 7). They are still
@@ -72,16 +73,16 @@ class Evidence:
 _LINE_SUFFIX = re.compile(r"\s*line \d+$")
 
 
-def _locate(data: bytes, pos: int, where: str, line: int | None) -> str | None:
+def _locate(data: bytes, pos: int, where: str, line: int | LazyLine | None) -> str | None:
     """"page 3 line 12" / "line 40012": the line of ``pos`` inside the block."""
     if line is not None:
-        n = line + data.count(b"\n", 0, pos)
+        n = int(line) + data.count(b"\n", 0, pos)
         return f"{_LINE_SUFFIX.sub('', where)} line {n}".strip()
     return where or None
 
 
 def _first_where(ev: Evidence, kind: str, data: bytes, pos: int, where: str,
-                 line: int | None) -> str | None:
+                 line: int | LazyLine | None) -> str | None:
     """The location of a finding, worked out only when it is the file's first strong
     identifier (the only one kept): counting lines up to every finding made a file dense
     with names quadratic (a 20 MB export ran out of its time budget)."""
@@ -102,7 +103,7 @@ def _merge_windows(hits: list[Hit], size: int, pad: int) -> list[tuple[int, int]
 
 
 def analyze_text(engine: Engine, text: str, ev: Evidence, *, where: str = "",
-                 line: int | None = None, overlap: int = 0) -> None:
+                 line: int | LazyLine | None = None, overlap: int = 0) -> None:
     """Score one block of free text into ``ev``: count findings, look for names near
     them, and pair identifiers with health findings by proximity."""
     data = text.encode("utf-8", "replace")
@@ -111,7 +112,7 @@ def analyze_text(engine: Engine, text: str, ev: Evidence, *, where: str = "",
 
 
 def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
-                  line: int | None = None, overlap_bytes: int = 0) -> None:
+                  line: int | LazyLine | None = None, overlap_bytes: int = 0) -> None:
     found = [h for h in engine.scan(data) if h.end > overlap_bytes]
     hits = [h for h in found if h.counted]
     near = [h for h in found if h.counted or h.category == "trigger"]

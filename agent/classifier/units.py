@@ -24,8 +24,24 @@ class TextBlock:
 
     text: str
     where: str = ""
-    line: int | None = None
+    line: int | LazyLine | None = None
     overlap: int = 0
+
+
+class LazyLine:
+    """A line number counted only when it is needed (``int(line)``): the location of a
+    finding. Counting the lines of every block of a big log cost more than scanning it."""
+
+    __slots__ = ("_count",)
+
+    def __init__(self, count: Callable[[], int]) -> None:
+        self._count = count
+
+    def __int__(self) -> int:
+        return self._count()
+
+    def __repr__(self) -> str:
+        return "LazyLine()"
 
 
 @dataclass

@@ -24,7 +24,7 @@ def test_row_at_byte_40_000_000_is_in_one_block(tmp_path):
     hits = [b for b in d.texts if ROW.decode() in b.text]
     assert hits, "the row was not handed to the engine whole"
     block = hits[0]
-    row_line = block.line + block.text[: block.text.index(ROW.decode())].count("\n")
+    row_line = int(block.line) + block.text[: block.text.index(ROW.decode())].count("\n")
     assert row_line == before + 2  # the padded line, then the row
     # Blocks are big (no per-line units) and every byte is covered once plus overlaps.
     assert len(d.texts) < 40
@@ -54,7 +54,7 @@ def test_overlap_starts_at_a_line_and_line_numbers_count(tmp_path):
     assert len(d.texts) > 5
     for b in d.texts:
         first = b.text.split("\n", 1)[0]
-        assert first == lines[b.line - 1]  # a block starts on a whole line, numbered right
+        assert first == lines[int(b.line) - 1]  # a block starts on a whole line, numbered right
         assert b.text.endswith("\n")  # and ends on one
 
 
@@ -99,3 +99,51 @@ def test_small_file_read_whole_gives_the_blocks_of_the_stream(tmp_path):
         got = list(text.units(src, Budget(Limits())))
         want = list(text.blocks(io.BytesIO(data), src.codec() or "latin-1", Budget(Limits())))
         assert got == want, name
+
+
+def _lines_both_ways(path, limits):
+    """(lazy blocks as text.units gives them, blocks counted as they go)."""
+    import io
+
+    from agent.classifier.formats import text
+    from agent.classifier.formats.source import Source
+    from agent.classifier.limits import Budget
+
+    src = Source(name=path.name, size=path.stat().st_size, path=path)
+    src.head()
+    lazy = list(text.units(src, Budget(limits)))
+    counted = list(text.blocks(io.BytesIO(path.read_bytes()), src.codec(), Budget(limits)))
+    return lazy, counted
+
+
+def test_lazy_line_numbers_are_the_counted_ones(tmp_path):
+    """Big files' blocks are not line-counted as they go by; asked for, each block's line
+    is what counting would have given, in any order, with or without a hole of NULs."""
+    import random
+
+    rng = random.Random(4)
+    limits = Limits(block_bytes=4096, overlap_chars=300)
+    body = "".join("x" * rng.choice((0, 1, 5, 40, 90, 300)) + "\n" for _ in range(3000))
+    plain = tmp_path / "plain.log"
+    plain.write_bytes(b"\xef\xbb\xbf" + body.encode() + b"no newline at the end")
+    holed = tmp_path / "holed.log"
+    holed.write_bytes(body[:20000].encode() + b"\x00" * 70000 + body[20000:].encode())
+    for p in (plain, holed):
+        lazy, counted = _lines_both_ways(p, limits)
+        assert len(lazy) > 20 and [b.text for b in lazy] == [b.text for b in counted]
+        order = list(range(len(lazy)))
+        rng.shuffle(order)
+        for i in order:
+            assert int(lazy[i].line) == counted[i].line, (p.name, i)
+
+
+def test_finding_deep_in_a_log_is_located_on_its_line(tmp_path):
+    from agent.classifier import classify_file
+
+    p = tmp_path / "service.log"
+    n = 6 * 1024 * 1024 // len(LOG_LINE)  # three 2 MiB blocks before the row
+    row = b'2026-01-02T03:04:06Z INFO patient lookup mrn=31759180 name="Dawn Bailey" dx=E11.9\n'
+    p.write_bytes(LOG_LINE * n + row + LOG_LINE * 100)
+    r = classify_file(p)
+    assert r.classification == "phi"
+    assert r.first_evidence == f"line {n + 1}"
