@@ -26,6 +26,7 @@ from agent.classifier import vocab
 # A word: letters, inner apostrophes ("O'Brien"), one hyphenated part ("Smith-Jones").
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+)?")
 _TOKEN_ASCII = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*(?:-[A-Za-z]+)?")  # the same on ASCII, 2x faster
+_HAS_UPPER = re.compile(r"[A-Z]")
 
 
 def _reversed(words: str) -> str:
@@ -124,6 +125,8 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
     text = data.decode("utf-8", "replace")
     first, last, words = vocab.first_names(), vocab.surnames(), vocab.name_words()
     ascii_text = text.isascii()
+    if ascii_text and not _HAS_UPPER.search(text):
+        return []  # every name starts with a capital (see _shape): a column of values, code
     toks = list((_TOKEN_ASCII if ascii_text else _TOKEN).finditer(text))
     n = len(toks)
     if n < 2:

@@ -285,7 +285,8 @@ def _is_plain(text: str, lines: list[str]) -> bool:
     (``lines`` are without their newlines)."""
     if '"' in text or "\r" in text or "\x00" in text or text.startswith("\n") or "\n\n" in text:
         return False
-    return not lines or max(map(len, lines)) < MAX_LINE
+    # no line is longer than all of them: most chunks need no look at each line
+    return not lines or len(text) < MAX_LINE or max(map(len, lines)) < MAX_LINE
 
 
 def _rows(reader, lines: _Lines, stream: io.TextIOWrapper, first: list[str] | None) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
