@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 
 from agent import paths
-from agent.classifier.rules import THRESHOLD, Detector, RuleSet, default_rules
+from agent.classifier.rules import THRESHOLD, Detector, RuleSet, default_rules, holds
 
 try:  # compiled engine with wheels for Linux, macOS (arm64/x86_64) and Windows
     import hyperscan
@@ -235,6 +235,8 @@ class Engine:
                         spans[-1] = (spans[-1][0], we)
                     else:
                         spans.append((ws, we))
+                if self.detectors[di].requires:
+                    spans = _holding(self.detectors[di].requires, data, spans)
                 if pi == ANCHOR:
                     for k in range(len(self.detectors[di].patterns)):
                         self._confirm(di, k, data, spans, hits, seen)
@@ -243,10 +245,17 @@ class Engine:
         else:
             hits = self._terms_re(data)
             for di, d in enumerate(self.detectors):
+                whole = _holding(d.requires, data, [(0, n)]) if d.requires else [(0, n)]
                 for k in range(len(d.patterns)):
-                    self._confirm(di, k, data, [(0, n)], hits, seen)
+                    self._confirm(di, k, data, whole, hits, seen)
         hits.sort(key=lambda h: (h.start, h.end))
         return _drop_overlaps(hits, self.detectors)
+
+
+def _holding(requires: tuple, data: bytes, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans that hold what a detector ``requires``: a few substring tests or a short
+    regex instead of its patterns over a window that cannot match."""
+    return [(ws, we) for ws, we in spans if holds(requires, data[ws:we])]
 
 
 def _stop(*_args: object) -> bool:

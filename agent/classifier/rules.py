@@ -71,6 +71,9 @@ class Detector:
     # then run only within ``window`` of the anchor (phi-detection.md 6.3, "anchor on rare
     # literals").
     anchor: bytes | None = None
+    # What every match holds: groups of words (one of each, any case) or regexes. A window
+    # (or block) without all of them cannot match, and the patterns do not run there.
+    requires: tuple[tuple[bytes, ...] | re.Pattern[bytes], ...] = ()
     fixtures_match: list[str] = field(default_factory=list)
     fixtures_no_match: list[str] = field(default_factory=list)
     source_file: str = ""
@@ -205,9 +208,13 @@ def _detector(spec: dict, path: Path) -> Detector:
             re.compile(anchor)
         except re.error as e:
             raise RuleError(f"{where}: anchor does not compile: {e}") from e
+    requires = _requires(spec.get("requires") or [], where)
     fx = spec.get("fixtures") or {}
     if not fx.get("match"):
         raise RuleError(f"{where}: fixtures.match needs at least one line")
+    for line in fx["match"]:
+        if not holds(requires, str(line).encode()):
+            raise RuleError(f"{where}: fixture {line!r} does not hold what `requires` asks")
     return Detector(
         id=str(spec["id"]), kind=str(spec["kind"]), category=spec["category"], subject=subject,
         reference=str(spec["reference"]), patterns=patterns,
@@ -215,10 +222,43 @@ def _detector(spec: dict, path: Path) -> Detector:
         context=_context(spec.get("context"), where, "context"),
         negative=_context(spec.get("negative"), where, "negative"),
         window=(int(window[0]), int(window[1])), terms=terms, term_score=term_score, anchor=anchor,
+        requires=requires,
         fixtures_match=[str(s) for s in fx.get("match", ())],
         fixtures_no_match=[str(s) for s in fx.get("no_match", ())],
         source_file=f"{path.parent.name}/{path.name}",
     )
+
+
+def _requires(spec: object, where: str) -> tuple[tuple[bytes, ...] | re.Pattern[bytes], ...]:
+    """``requires:`` items: a list of words (one must be there, any case) or a regex."""
+    if not isinstance(spec, list):
+        raise RuleError(f"{where}: requires must be a list of word lists and regexes")
+    out: list[tuple[bytes, ...] | re.Pattern[bytes]] = []
+    for item in spec:
+        if isinstance(item, list) and item and all(isinstance(w, str) and w for w in item):
+            out.append(tuple(w.lower().encode() for w in item))
+        elif isinstance(item, str) and item:
+            try:
+                out.append(re.compile(item.encode()))
+            except re.error as e:
+                raise RuleError(f"{where}: requires regex does not compile: {e}") from e
+        else:
+            raise RuleError(f"{where}: requires must be a list of word lists and regexes")
+    return tuple(out)
+
+
+def holds(requires: tuple[tuple[bytes, ...] | re.Pattern[bytes], ...], window: bytes) -> bool:
+    """Does ``window`` hold everything a detector's ``requires`` asks for?"""
+    low = None
+    for item in requires:
+        if isinstance(item, tuple):
+            if low is None:
+                low = window.lower()
+            if not any(w in low for w in item):
+                return False
+        elif item.search(window) is None:
+            return False
+    return True
 
 
 def _norm_header(h: str) -> str:

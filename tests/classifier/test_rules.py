@@ -72,6 +72,12 @@ BAD = [
                   "    fixtures:\n      match: [a]\n", "missing reference"),
     ("fixture", "  - id: bad\n    kind: x\n    category: identifier\n    reference: r\n"
                 "    patterns:\n      - regex: 'a'\n        score: 0.5\n", "fixtures.match"),
+    ("requires-shape", "  - id: bad\n    kind: x\n    category: identifier\n    reference: r\n"
+                       "    patterns:\n      - regex: 'a'\n        score: 0.5\n    requires: [[]]\n"
+                       "    fixtures:\n      match: [a]\n", "word lists and regexes"),
+    ("requires-fixture", "  - id: bad\n    kind: x\n    category: identifier\n    reference: r\n"
+                         "    patterns:\n      - regex: 'a'\n        score: 0.5\n    requires: [[b, c]]\n"
+                         "    fixtures:\n      match: [a]\n", "does not hold what"),
 ]
 
 
@@ -117,3 +123,34 @@ def test_each_street_suffix_and_state_prefilter_finds_its_address(hs_engine, re_
     assert found["hs"] == found["re"]
     assert sum(k == "address" for k, _, _ in found["hs"]) == len(lines)
     assert sum(k == "zip" for k, _, _ in found["hs"]) == len(lines)
+
+
+@pytest.mark.parametrize("mode", ["hyperscan", "re"])
+def test_requires_skips_windows_without_its_words_only(mode, monkeypatch):
+    """name_fields requires a given-name and a family-name key: `first=True` in code is
+    not read by its regexes, a split name is found in any case and anywhere in the window."""
+    from agent.classifier import engine as engine_mod
+
+    if mode == "hyperscan" and engine_mod.hyperscan is None:
+        pytest.skip("hyperscan not importable")
+    engine = engine_mod.Engine(rules_mod.default_rules(), mode=mode)
+    di = next(i for i, d in enumerate(engine.detectors) if d.id == "name_fields")
+    assert engine.detectors[di].requires
+    read: list[list[tuple[int, int]]] = []
+    confirm = engine_mod.Engine._confirm
+
+    def spy(self, d, pi, data, spans, out, seen):
+        if d == di:
+            read.append(spans)
+        return confirm(self, d, pi, data, spans, out, seen)
+
+    monkeypatch.setattr(engine_mod.Engine, "_confirm", spy)
+
+    def kinds(data: bytes) -> list[str]:
+        read.clear()
+        return [h.kind for h in engine.scan(data) if h.counted]
+
+    assert "name" in kinds(b'{"FIRST_NAME": "Dawn", ' + b" " * 100 + b'"LAST_NAME": "Bailey"}')
+    assert "name" in kinds(b"Surname = Bailey; Forename = Dawn")
+    assert "name" not in kinds(b"def f(first=True, other=None):\n    return first\n")
+    assert all(spans == [] for spans in read)  # the regexes ran over nothing
