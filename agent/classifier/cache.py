@@ -36,7 +36,11 @@ class Cache:
     """Verdict cache in one SQLite file (e.g. ``agent.paths.cache_dir() / "scan.sqlite"``)."""
 
     def __init__(self, path: str | os.PathLike, rules_digest: str | None = None,
-                 timeout: float = 5.0):
+                 timeout: float = 5.0, one_pass: bool = False):
+        """``one_pass``: the caller looks each file up once (``phiwatch scan``), so a
+        cache that holds no verdict when it opens cannot answer any lookup (a first
+        scan): lookups are skipped, ~10 us a file. A long-running agent, which comes
+        back to files, must not set it."""
         if rules_digest is None:
             from agent.classifier.rules import default_rules
 
@@ -60,10 +64,14 @@ class Cache:
             # A lost last batch only means those files are read again next time.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
+            self._lookups = not one_pass or self._db.execute(
+                "SELECT 1 FROM verdicts LIMIT 1").fetchone() is not None
         self._pending = 0
         self._last_commit = time.monotonic()
 
     def get(self, path: Path, st: os.stat_result) -> FileResult | None:
+        if not self._lookups:
+            return None
         with self._lock:
             try:
                 row = self._db.execute(
@@ -88,8 +96,8 @@ class Cache:
                 self._db.execute(
                     "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, self.rules,
-                     result.classification, json.dumps(result.identifiers),
-                     json.dumps(result.health), result.format, result.reason,
+                     result.classification, _counts(result.identifiers),
+                     _counts(result.health), result.format, result.reason,
                      result.first_evidence))
             except sqlite3.OperationalError:
                 return
@@ -125,3 +133,7 @@ class Cache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _counts(kinds: dict[str, int]) -> str:
+    return json.dumps(kinds) if kinds else "{}"  # most files: nothing found

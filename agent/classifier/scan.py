@@ -123,12 +123,17 @@ class Duplicates:
         if not stat.S_ISREG(st.st_mode) or st.st_size > self.MAX_BYTES:
             return None, None
         try:
-            with open(path, "rb", buffering=0) as f:
-                # one byte more than stat said, to see a file that grew (a read buffer of
-                # MAX_BYTES per file would cost a fresh mapping and its page faults)
-                data = f.read(st.st_size + 1)
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         except OSError:
             return None, None  # classify_file reports why
+        try:
+            # one byte more than stat said, to see a file that grew (a read buffer of
+            # MAX_BYTES per file would cost a fresh mapping and its page faults)
+            data = os.read(fd, st.st_size + 1)
+        except OSError:
+            return None, None
+        finally:
+            os.close(fd)
         if len(data) > st.st_size:
             return None, None  # grew since stat: read like any large file
         return (data if len(data) < HEAD_BYTES else None), hashlib.sha256(data).digest()

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         get_engine()  # compile (or load) the detectors before the first file
-        cache = Cache(paths.cache_dir() / "scan.sqlite")
+        cache = Cache(paths.cache_dir() / "scan.sqlite", one_pass=True)
     except RuleError as e:
         print(f"phiwatch scan: rules are invalid: {e}", file=sys.stderr)
         return 2

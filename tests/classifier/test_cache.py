@@ -53,3 +53,22 @@ def test_a_locked_cache_costs_a_reread_not_the_verdict(tmp_path):
     assert late.get(g, g.stat()) is not None and late.get(f, f.stat()) is not None
     late.close()
     holder.close()
+
+
+def test_one_pass_cache_skips_lookups_only_while_it_was_empty(tmp_path, monkeypatch):
+    """`phiwatch scan` opens its cache one_pass: a first scan (empty cache) looks nothing
+    up; the next scan answers unchanged files from the cache."""
+    f = tmp_path / "staff.csv"
+    f.write_text("name,email\nKevin Wright,kwright@mercyvalley.org\n")
+    with Cache(tmp_path / "c.sqlite", rules_digest="r", one_pass=True) as first:
+        assert first.get(f, f.stat()) is None
+        classify_file(f, cache=first)
+        assert first.get(f, f.stat()) is None  # no lookups in a first scan, even of its own
+    import agent.classifier.scan as scan_mod
+
+    def no_analysis(*_a, **_k):
+        raise AssertionError("an unchanged file was analysed again")
+
+    monkeypatch.setattr(scan_mod, "_classify", no_analysis)
+    with Cache(tmp_path / "c.sqlite", rules_digest="r", one_pass=True) as second:
+        assert classify_file(f, cache=second).classification == "pii"
