@@ -127,6 +127,8 @@ def _sample_lines(text: str) -> list[str]:
     # A cut in the prefix can only shorten its last line: with more lines than needed,
     # the first ones are the same as the whole head's.
     for prefix in _PREFIXES:
+        if prefix >= len(text):
+            break  # the prefix is the whole text: split it once, below
         lines = text[:prefix].splitlines()
         if len(lines) > SAMPLE_LINES + 1:
             return lines[:SAMPLE_LINES]
