@@ -102,3 +102,18 @@ def test_a_notes_column_that_names_the_patient_is_read_for_health_too(hs_engine)
     ev = Evidence()
     analyze_table(hs_engine, Table(["id", "who"], [[r[0], r[1].split(" today")[0][5:]] for r in rows]), ev)
     assert ev.label() == "pii" and ev.identifiers["name"] == 50 and not ev.health
+
+
+def test_column_values_drop_exactly_the_placeholders():
+    """tabular._values (C-speed passes) keeps what is_placeholder would keep."""
+    import random
+
+    from agent.classifier.tabular import _values, is_placeholder
+
+    rng = random.Random(7)
+    pieces = ["", " ", "\t", "\n", "x", "X", "null", "NULL", "NuLl", " none ", "N/A", "n/a", "0", "-",
+              "_", "***", "XXX-XX-XXXX", "Dawn", "123", "é", "İ", "\u00a0", "(", ")", "#", "."]
+    for _ in range(20_000):
+        col = tuple("".join(rng.choice(pieces) for _ in range(rng.randint(0, 3)))
+                    for _ in range(rng.randint(0, 6)))
+        assert _values(col) == [v for v in col if not is_placeholder(v)], col
