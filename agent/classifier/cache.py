@@ -67,6 +67,7 @@ class Cache:
             self._lookups = not one_pass or self._db.execute(
                 "SELECT 1 FROM verdicts LIMIT 1").fetchone() is not None
         self._pending = 0
+        self._rows: list[tuple] = []  # verdicts not written yet
         self._last_commit = time.monotonic()
 
     def get(self, path: Path, st: os.stat_result) -> FileResult | None:
@@ -74,6 +75,7 @@ class Cache:
             return None
         with self._lock:
             try:
+                self._write()  # verdicts kept since the last batch answer lookups too
                 row = self._db.execute(
                     "SELECT size, mtime_ns, rules, classification, identifiers, health, format,"
                     " reason, first_evidence FROM verdicts WHERE dev=? AND ino=?",
@@ -92,16 +94,12 @@ class Cache:
         if result.members:
             return
         with self._lock:
-            try:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, self.rules,
-                     result.classification, _counts(result.identifiers),
-                     _counts(result.health), result.format, result.reason,
-                     result.first_evidence))
-            except sqlite3.OperationalError:
-                return
-            # one transaction per batch: a commit per file costs a sync per file
+            # written a batch at a time (one executemany, one transaction): a statement and
+            # a commit per file cost more than the file's lookup
+            self._rows.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, self.rules,
+                               result.classification, _counts(result.identifiers),
+                               _counts(result.health), result.format, result.reason,
+                               result.first_evidence))
             self._pending += 1
             now = time.monotonic()
             # a long-running agent shares this file with `phiwatch scan`: commit at least
@@ -116,8 +114,15 @@ class Cache:
         with self._lock:
             self._commit()
 
+    def _write(self) -> None:
+        """Insert the verdicts kept so far (in the open transaction)."""
+        if self._rows:
+            rows, self._rows = self._rows, []
+            self._db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+
     def _commit(self) -> None:
         try:
+            self._write()
             self._db.commit()
         except sqlite3.OperationalError:
             self._db.rollback()  # let go of the lock; those files are only read again
