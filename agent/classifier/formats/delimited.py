@@ -30,7 +30,7 @@ FIELD_LIMIT = 16 * 1024 * 1024
 csv.field_size_limit(FIELD_LIMIT)
 MAX_LINE = 1 << 20
 _CHUNK = 1 << 18  # characters ``plain`` reads at a time
-_PREFIXES = (4096, 16384)  # characters of the head that usually hold SAMPLE_LINES lines
+_PREFIXES = (2048, 4096, 16384)  # characters of the head that usually hold SAMPLE_LINES lines
 
 # A header cell names a column: words, spaces and a little punctuation ("D.O.B.", "MRN#",
 # "Pt Name", "dx_code"), no digits-only values, no e-mail or dates.
@@ -67,7 +67,10 @@ def detect(text: str) -> Dialect | None:
             continue
         if not _quoted_field(sample, delim):
             # No field starts with a quote: each line is a row split at every delimiter,
-            # as csv would split it, so the widths are counted without parsing.
+            # as csv would split it, so the widths are counted without parsing; and with
+            # fewer delimiters in all than rows needed, no width can have enough rows.
+            if sample.count(delim) < need:
+                continue
             widths = Counter(map(str.count, lines, repeat(delim)))
             widths.pop(0, None)  # one field
             if not widths or max(widths.values()) < need:
