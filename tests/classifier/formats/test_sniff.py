@@ -213,3 +213,13 @@ def test_header_in_another_language_and_excel_utf16_export(tmp_path):
     ((t, rows),) = d.tables
     assert t.header == ["Âge", "Prénom", "Nom", "Diagnostic"]
     assert rows[0] == ["61", "Rosalind", "Quexley", "E11.9"]
+
+
+def test_every_format_reader_imports():
+    """Readers are imported when a file of their format is first met: a wrong module or
+    function name must fail here, not on a laptop that meets that format."""
+    from agent.classifier.formats import READERS, extractor
+
+    for fmt in READERS:
+        assert callable(extractor(fmt)), fmt
+    assert list(extractor("binary")(None, None, 0)) == []
