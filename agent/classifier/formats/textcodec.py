@@ -57,6 +57,8 @@ def _utf16_without_bom(sample: bytes) -> str | None:
 
 
 def _is_utf8(sample: bytes) -> bool:
+    if sample.isascii():
+        return True  # most files, and checked in C without a decoder
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         decoder.decode(sample, final=False)  # a sequence cut at the end is not an error
@@ -67,4 +69,6 @@ def _is_utf8(sample: bytes) -> bool:
 
 def decode_head(head: bytes, encoding: str) -> str:
     """Decode a head sample, ignoring a character cut at its end."""
+    if encoding == "utf-8" and head.isascii():
+        return head.decode("ascii")  # the same text, without an incremental decoder
     return codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
