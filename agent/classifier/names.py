@@ -123,10 +123,10 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
     """Names in ``data`` (a window of a block); offsets are bytes relative to the block
     (``base`` is the window's start). No text is kept."""
     text = data.decode("utf-8", "replace")
-    first, last, words = vocab.first_names(), vocab.surnames(), vocab.name_words()
     ascii_text = text.isascii()
     if ascii_text and not _HAS_UPPER.search(text):
         return []  # every name starts with a capital (see _shape): a column of values, code
+    first, last, words = vocab.first_names(), vocab.surnames(), vocab.name_words()
     toks = list((_TOKEN_ASCII if ascii_text else _TOKEN).finditer(text))
     n = len(toks)
     if n < 2:
