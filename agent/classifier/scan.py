@@ -8,7 +8,6 @@ what was read and says why in ``reason``.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import stat
@@ -142,8 +141,9 @@ class Duplicates:
         r = self._seen.get(key)
         if r is None:
             return None
-        return dataclasses.replace(r, path=path, identifiers=dict(r.identifiers),
-                                   health=dict(r.health), bytes=size, members=[])
+        # the constructor, not dataclasses.replace (which inspects the fields each call)
+        return FileResult(path, r.classification, dict(r.identifiers), dict(r.health), r.format,
+                          size, r.reason, r.first_evidence, [])
 
     def put(self, key: bytes, result: FileResult) -> None:
         if not result.members and len(self._seen) < self.max_entries:
