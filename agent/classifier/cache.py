@@ -118,7 +118,8 @@ class Cache:
         """Insert the verdicts kept so far (in the open transaction)."""
         if self._rows:
             rows, self._rows = self._rows, []
-            self._db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO verdicts VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def _commit(self) -> None:
         try:

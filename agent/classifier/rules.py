@@ -71,8 +71,8 @@ class Detector:
     # then run only within ``window`` of the anchor (phi-detection.md 6.3, "anchor on rare
     # literals").
     anchor: bytes | None = None
-    # What every match holds: groups of words (one of each, any case) or regexes. A window
-    # (or block) without all of them cannot match, and the patterns do not run there.
+    # What every match holds: groups of words (one of each, ASCII case ignored) or regexes.
+    # A window (or block) without all of them cannot match: the patterns do not run there.
     requires: tuple[tuple[bytes, ...] | re.Pattern[bytes], ...] = ()
     fixtures_match: list[str] = field(default_factory=list)
     fixtures_no_match: list[str] = field(default_factory=list)

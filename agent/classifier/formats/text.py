@@ -92,7 +92,8 @@ def blocks(stream: BinaryIO, encoding: str, budget: Budget, where: str = "",
         if cut > start:
             budget.add_text(cut - start)
             if lazy:
-                first: int | LazyLine = LazyLine(partial(_first_line, newlines_before, at, tail.count("\n")))
+                first: int | LazyLine = LazyLine(
+                    partial(_first_line, newlines_before, at, tail.count("\n")))
                 loc = where
             else:
                 if counted is not None:
