@@ -1,7 +1,7 @@
 """`phiwatch` command line: one module per sub-command under agent/commands/.
 
 Each command module exposes ``add_arguments(parser)`` and ``run(args) -> int``, so a
-new command is one new module and one line in COMMANDS.
+new command is one new module and its name in COMMANDS.
 
 Command modules are imported when first needed: `phiwatch scan` loads the scan command
 only, not enroll's HTTPS stack or posture's psutil (start-up time counts for every scan).
@@ -11,44 +11,20 @@ only, not enroll's HTTPS stack or posture's psutil (start-up time counts for eve
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator, MutableMapping
+from functools import partial
 from types import ModuleType
 
 from agent import __version__
 
-# Plain import statements (not importlib by name), so PyInstaller's analysis sees them.
 
-
-def _scan() -> ModuleType:
-    from agent.commands import scan
-
-    return scan
-
-
-def _posture() -> ModuleType:
-    from agent.commands import posture
-
-    return posture
-
-
-def _enroll() -> ModuleType:
-    from agent.commands import enroll
-
-    return enroll
-
-
-def _run() -> ModuleType:
-    from agent.commands import run
-
-    return run
-
-
-def _status() -> ModuleType:
-    from agent.commands import status
-
-    return status
+def _loader(name: str) -> Callable[[], ModuleType]:
+    # By name, as the format readers are: the binary's spec bundles every agent module
+    # (collect_submodules("agent") in installers/phiwatch.spec).
+    return partial(importlib.import_module, f"agent.commands.{name}")
 
 
 class _Commands(MutableMapping):
@@ -81,13 +57,8 @@ class _Commands(MutableMapping):
         return name in self._loaders
 
 
-COMMANDS: MutableMapping[str, ModuleType] = _Commands({
-    "scan": _scan,
-    "posture": _posture,
-    "enroll": _enroll,
-    "run": _run,
-    "status": _status,
-})
+COMMANDS: MutableMapping[str, ModuleType] = _Commands(
+    {name: _loader(name) for name in ("scan", "posture", "enroll", "run", "status")})
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
