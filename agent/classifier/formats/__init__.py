@@ -48,6 +48,7 @@ def _none(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
 # arguments when it makes the extractor). Names are what `phiwatch scan` reports as
 # "format". A module is imported when a file of its format is first met: a scan meets a
 # few formats, and importing them all (e-mail, archives, XML) cost ~40 ms of every start.
+# (The binary still has them all: its spec bundles every agent module by name.)
 READERS: dict[str, tuple[str, ...]] = {
     "text": ("text", "units"),
     "csv": ("delimited", "units"),
@@ -90,7 +91,6 @@ def extractor(fmt: str) -> Extractor:
         return _none
     fn = getattr(importlib.import_module(f"agent.classifier.formats.{spec[0]}"), spec[1])
     return fn(*spec[2:]) if len(spec) > 2 else fn
-
 
 
 @dataclass

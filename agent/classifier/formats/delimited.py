@@ -61,7 +61,7 @@ def detect(text: str) -> Dialect | None:
     # A table needs 90% of the rows past a preamble (at most MAX_PREAMBLE) to share one
     # width of 2+ fields: with fewer rows of any such width, a delimiter cannot win (exact
     # bounds; most text files stop here).
-    need = 0.9 * (len(lines) - min(MAX_PREAMBLE, len(lines) - 1))
+    need = _rows_needed(len(lines))
     for delim in CANDIDATES:
         if delim not in sample:
             continue
@@ -85,8 +85,7 @@ def detect(text: str) -> Dialect | None:
         lens = list(map(len, rows))
         counts = Counter(lens)
         # Quoted fields can join lines into one row: the same bound over the parsed rows.
-        if max((k for w, k in counts.items() if w >= 2), default=0) < \
-                0.9 * (len(rows) - min(MAX_PREAMBLE, len(rows) - 1)):
+        if max((k for w, k in counts.items() if w >= 2), default=0) < _rows_needed(len(rows)):
             continue
         for start in range(min(MAX_PREAMBLE, len(rows) - 1) + 1):
             body = rows[start:]
@@ -111,6 +110,12 @@ def detect(text: str) -> Dialect | None:
                 best = (key, Dialect(delim, header, fields, start))
             break
     return best[1] if best else None
+
+
+def _rows_needed(n: int) -> float:
+    """Rows of one width a table of ``n`` rows needs: 90% of those past the longest
+    preamble allowed."""
+    return 0.9 * (n - min(MAX_PREAMBLE, n - 1))
 
 
 def _quoted_field(sample: str, delim: str) -> bool:

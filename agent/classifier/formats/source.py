@@ -72,10 +72,11 @@ class Source:
     def open(self) -> BinaryIO:
         """A fresh binary stream positioned at the start."""
         if self.path is not None:
-            if self._head is not None and len(self._head) < HEAD_BYTES:
+            whole = self.whole()
+            if whole is not None:
                 # The head read reached the end: it is the whole file (most files on a
                 # laptop are this small), so it is not opened and read a second time.
-                return io.BytesIO(self._head)
+                return io.BytesIO(whole)
             return open(self.path, "rb")
         if self.data is not None:
             return io.BytesIO(self.data)

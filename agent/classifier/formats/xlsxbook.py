@@ -78,12 +78,9 @@ def text(el: Element) -> str:
         if name == "t":
             plain = child.text
         elif name == "r":
-            run = None
-            for part in child:
-                if _local(part.tag) == "t":
-                    run = part.text
-            if run is not None:
-                runs.append(run)
+            run = _child(child, "t")
+            if run is not None and run.text is not None:
+                runs.append(run.text)
     return (plain or "") + "".join(runs)
 
 
