@@ -102,10 +102,14 @@ def _merge_windows(hits: list[Hit], size: int, pad: int) -> list[tuple[int, int]
     return spans
 
 
-def analyze_text(engine: Engine, text: str, ev: Evidence, *, where: str = "",
+def analyze_text(engine: Engine, text: str | bytes, ev: Evidence, *, where: str = "",
                  line: int | LazyLine | None = None, overlap: int = 0) -> None:
     """Score one block of free text into ``ev``: count findings, look for names near
-    them, and pair identifiers with health findings by proximity."""
+    them, and pair identifiers with health findings by proximity. ``bytes`` are ASCII
+    text (a character a byte)."""
+    if isinstance(text, bytes):
+        analyze_bytes(engine, text, ev, where=where, line=line, overlap_bytes=overlap)
+        return
     data = text.encode("utf-8", "replace")
     analyze_bytes(engine, data, ev, where=where, line=line,
                   overlap_bytes=len(text[:overlap].encode("utf-8", "replace")) if overlap else 0)

@@ -19,10 +19,11 @@ class TextBlock:
     ``where`` locates it for a person ("line 120", "page 3", "header"); ``line`` is the
     1-based line number of the block's first line where that makes sense. Long inputs are
     cut into blocks with an overlap so that nothing straddling a cut is missed; ``overlap``
-    is how many leading characters repeat the end of the previous block.
+    is how many leading characters repeat the end of the previous block. ASCII text read
+    as is comes as ``bytes`` (formats/text.py): the engine scans those bytes unencoded.
     """
 
-    text: str
+    text: str | bytes
     where: str = ""
     line: int | LazyLine | None = None
     overlap: int = 0

@@ -5,6 +5,10 @@ at a line break where there is one (so a row is whole), and starts by repeating 
 `Limits.overlap_chars` of the previous block from a line start, so a match or its context
 that straddles a cut is still seen. NUL bytes (holes in sparse files, preallocated logs)
 are dropped before decoding.
+
+ASCII is not decoded at all: its bytes are the text's UTF-8 bytes, which the engine
+scans, so a block of ASCII is handed over as ``bytes`` (most code and logs; decoding
+them and encoding them back cost more than scanning them).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from agent.classifier.units import LazyLine, TextBlock, Unit
 
 # NUL-skipping only where a NUL byte is a NUL character (not in UTF-16/32).
 _SINGLE_NUL = {"utf-8", "utf-8-sig", "latin-1"}
+# Codecs in which ASCII bytes decode to themselves, one character a byte (not utf-8-sig:
+# it drops a BOM, which is not ASCII anyway).
+_ASCII_SAFE = {"utf-8", "latin-1"}
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
@@ -35,17 +42,19 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
         # line break. ``blocks`` would give exactly this one block; skipping its
         # incremental decoder and bookkeeping is a visible share of a folder of code.
         budget.check_time()
-        text = whole.decode(encoding, "replace")
+        text: str | bytes = whole if encoding in _ASCII_SAFE and whole.isascii() \
+            else whole.decode(encoding, "replace")
         budget.add_text(len(text))
         yield TextBlock(text, where="line 1", line=1)
         return
     with src.open() as stream:
         lines = _newlines_before(src.path) if src.path is not None and whole is None else None
-        yield from blocks(stream, encoding, budget, newlines_before=lines)
+        yield from blocks(stream, encoding, budget, newlines_before=lines, ascii_bytes=True)
 
 
 def blocks(stream: BinaryIO, encoding: str, budget: Budget, where: str = "",
-           newlines_before: Callable[[int], int] | None = None) -> Iterator[TextBlock]:
+           newlines_before: Callable[[int], int] | None = None,
+           ascii_bytes: bool = False) -> Iterator[TextBlock]:
     """Decode `stream` and yield it as overlapping TextBlocks (see the module docstring).
 
     ``where`` prefixes the location ("page 3"); blocks are located by line otherwise.
@@ -53,15 +62,19 @@ def blocks(stream: BinaryIO, encoding: str, budget: Budget, where: str = "",
     again) blocks' lines are not counted as they go by: a block's line number is a
     LazyLine, worked out from the file when a finding in it is located. Counting every
     block cost more than reading it, and most blocks of a log hold nothing to locate.
+    With ``ascii_bytes``, blocks are ``bytes`` while the stream is ASCII; from its first
+    other byte on, they are decoded ``str``.
     """
     limits = budget.limits
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     skip_nul = encoding in _SINGLE_NUL
     # Lazy lines need a line break to be one byte of the file, and no holes to count.
     lazy = newlines_before is not None and skip_nul
+    as_bytes = ascii_bytes and encoding in _ASCII_SAFE
+    nl: str | bytes = b"\n" if as_bytes else "\n"
     line = 1  # line number where the next body starts (when not lazy)
-    tail = ""  # end of the previous block, repeated at the start of the next
-    carry = ""  # an unfinished last line, held for the next block
+    tail = nl[:0]  # end of the previous block, repeated at the start of the next
+    carry = nl[:0]  # an unfinished last line, held for the next block
     counted: tuple[str, int] | None = None  # the last block: its lines are counted only
     while True:  # when another block follows (counting runs at ~1.6 GB/s, on every byte)
         budget.check_time()
@@ -79,32 +92,41 @@ def blocks(stream: BinaryIO, encoding: str, budget: Budget, where: str = "",
             if not raw:
                 _skip_hole(stream)
                 continue
+        if as_bytes and not raw.isascii():
+            # From here on, decode (the decoder has been given nothing yet: no state lost).
+            as_bytes, nl = False, "\n"
+            tail, carry = tail.decode("ascii"), carry.decode("ascii")
         # tail + carry + the new text in one string, so the block is one slice of it
         # (a 2 MiB block was copied five times; now three)
         start = len(tail)
-        text = tail + carry + decoder.decode(raw, final)
+        text = tail + carry + (raw if as_bytes else decoder.decode(raw, final))
         cut = len(text)
         if not final:
-            nl = text.rfind("\n", start) + 1
-            if nl > 0 and cut - nl <= limits.block_bytes:
-                cut = nl
+            after = text.rfind(nl, start) + 1
+            if after > 0 and cut - after <= limits.block_bytes:
+                cut = after
         block, carry = text[:cut], text[cut:]
         if cut > start:
             budget.add_text(cut - start)
             if lazy:
                 first: int | LazyLine = LazyLine(
-                    partial(_first_line, newlines_before, at, tail.count("\n")))
+                    partial(_first_line, newlines_before, at, tail.count(nl)))
                 loc = where
             else:
                 if counted is not None:
-                    line += counted[0].count("\n", counted[1])
-                first = line - tail.count("\n")
+                    line += _lines(*counted)
+                first = line - tail.count(nl)
                 loc = f"{where} line {first}".strip()
                 counted = (block, start)
             yield TextBlock(block, where=loc, line=first, overlap=start)
             tail = _tail(block, limits.overlap_chars, start)
         if final:
             return
+
+
+def _lines(block: str | bytes, start: int) -> int:
+    """Line breaks in ``block[start:]`` (an earlier block may be bytes, a later str)."""
+    return block.count(b"\n" if isinstance(block, bytes) else "\n", start)
 
 
 def _first_line(newlines_before: Callable[[int], int], at: int, in_tail: int) -> int:
@@ -158,14 +180,14 @@ def _skip_hole(stream: BinaryIO) -> None:
         stream.seek(nxt)
 
 
-def _tail(block: str, n: int, start: int = 0) -> str:
+def _tail(block: str | bytes, n: int, start: int = 0) -> str | bytes:
     """The last `n` characters of the block's body (``block[start:]``), trimmed to start at
     a line when one starts there."""
     if n <= 0:
-        return ""
+        return block[:0]
     body_len = len(block) - start
     t = block[-n:] if body_len > n else block[start:]
-    i = t.find("\n")
+    i = t.find(b"\n" if isinstance(t, bytes) else "\n")
     if 0 <= i < len(t) - 1 and body_len > n:
         return t[i + 1 :]
     return t

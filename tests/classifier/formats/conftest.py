@@ -54,6 +54,8 @@ def drain_units(fmt: str, units) -> Drained:
     try:
         for u in units:
             if isinstance(u, TextBlock):
+                if isinstance(u.text, bytes):  # ASCII read as is (formats/text.py)
+                    u.text = u.text.decode("ascii")
                 out.texts.append(u)
             elif isinstance(u, Table):
                 out.tables.append((u, [list(r) for r in u.rows]))

@@ -144,7 +144,8 @@ SPARSE_SCRIPT = textwrap.dedent(
     found, blocks = 0, 0
     for u in ex.units:
         blocks += 1
-        if isinstance(u, TextBlock) and sys.argv[2] in u.text:
+        if isinstance(u, TextBlock) and sys.argv[2].encode() in (
+                u.text if isinstance(u.text, bytes) else u.text.encode()):
             found += 1
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"format": ex.format, "found": found, "blocks": blocks,

@@ -97,8 +97,44 @@ def test_small_file_read_whole_gives_the_blocks_of_the_stream(tmp_path):
         src = Source(name=name, size=len(data), path=p)
         src.head()
         got = list(text.units(src, Budget(Limits())))
-        want = list(text.blocks(io.BytesIO(data), src.codec() or "latin-1", Budget(Limits())))
+        want = list(text.blocks(io.BytesIO(data), src.codec() or "latin-1", Budget(Limits()),
+                                ascii_bytes=True))
         assert got == want, name
+    assert isinstance(got[0].text, str)  # cut-char.txt: not ASCII, decoded
+
+
+def test_ascii_blocks_are_bytes_with_the_decoded_text_and_offsets(tmp_path):
+    """ASCII is handed on as bytes, not decoded; the first other byte switches a stream
+    to decoded text from its block on. Bytes or not, the blocks say the same text with
+    the same overlaps and lines."""
+    import io
+
+    from agent.classifier.formats import text
+    from agent.classifier.limits import Budget
+
+    limits = Limits(block_bytes=4096, overlap_chars=300)
+    ascii_part = "".join(f"line {i} of plain ascii text\n" for i in range(600)).encode()
+    for name, data in {
+        "ascii": ascii_part,
+        "turns utf-8": ascii_part + "Señora Peña, café\n".encode() + ascii_part,
+        "no final newline": ascii_part + b"tail without a break",
+    }.items():
+        raw = list(text.blocks(io.BytesIO(data), "utf-8", Budget(limits), ascii_bytes=True))
+        decoded = list(text.blocks(io.BytesIO(data), "utf-8", Budget(limits)))
+        assert len(raw) > 3
+        assert [_str(b.text) for b in raw] == [b.text for b in decoded], name
+        assert [(b.overlap, b.line, b.where) for b in raw] == \
+            [(b.overlap, b.line, b.where) for b in decoded], name
+        kinds = [type(b.text) for b in raw]
+        if name == "turns utf-8":  # bytes up to the first non-ASCII block, then str
+            assert kinds[0] is bytes and kinds[-1] is str
+            assert kinds == sorted(kinds, key=lambda k: k is str)
+        else:
+            assert set(kinds) == {bytes}, name
+
+
+def _str(t: str | bytes) -> str:
+    return t.decode("ascii") if isinstance(t, bytes) else t
 
 
 def _lines_both_ways(path, limits):
@@ -130,7 +166,7 @@ def test_lazy_line_numbers_are_the_counted_ones(tmp_path):
     holed.write_bytes(body[:20000].encode() + b"\x00" * 70000 + body[20000:].encode())
     for p in (plain, holed):
         lazy, counted = _lines_both_ways(p, limits)
-        assert len(lazy) > 20 and [b.text for b in lazy] == [b.text for b in counted]
+        assert len(lazy) > 20 and [_str(b.text) for b in lazy] == [b.text for b in counted]
         order = list(range(len(lazy)))
         rng.shuffle(order)
         for i in order:
