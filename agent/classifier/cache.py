@@ -70,7 +70,7 @@ class Cache:
         self._rows: list[tuple] = []  # verdicts not written yet
         self._last_commit = time.monotonic()
 
-    def get(self, path: Path, st: os.stat_result) -> FileResult | None:
+    def get(self, path: str | Path, st: os.stat_result) -> FileResult | None:
         if not self._lookups:
             return None
         with self._lock:
@@ -87,7 +87,7 @@ class Cache:
         return FileResult(str(path), row[3], json.loads(row[4]), json.loads(row[5]), row[6],
                           st.st_size, row[7], row[8])
 
-    def put(self, path: Path, st: os.stat_result, result: FileResult) -> None:
+    def put(self, path: str | Path, st: os.stat_result, result: FileResult) -> None:
         """Keep a verdict. A cache that cannot be written (another process holds the write
         lock past the timeout, a full disk) only costs a later re-read: the verdict itself
         is never lost over it."""

@@ -159,14 +159,13 @@ def classify_file(path: str | os.PathLike, *, cache: Cache | None = None,
     again. With ``duplicates`` (one per scan, default limits only), a small file whose
     bytes were classified earlier in the scan takes that verdict.
     """
-    p = Path(path)
-    spath = str(p)
+    spath = _normal(path)
     try:
         st = os.stat(spath)
     except OSError as e:
         return FileResult(spath, "error", reason=formats._os_reason(e))
     if cache is not None:
-        hit = cache.get(p, st)
+        hit = cache.get(spath, st)
         if hit is not None:
             return hit
     head = key = None
@@ -175,24 +174,33 @@ def classify_file(path: str | os.PathLike, *, cache: Cache | None = None,
         result = duplicates.get(key, spath, st.st_size) if key is not None else None
         if result is not None:
             if cache is not None:
-                cache.put(p, st, result)
+                cache.put(spath, st, result)
             return result
-    result = _classify(p, spath, st, engine or get_engine(), limits, head)
+    result = _classify(spath, st, engine or get_engine(), limits, head)
     if key is not None:
         duplicates.put(key, result)  # type: ignore[union-attr]
     if cache is not None:
-        cache.put(p, st, result)
+        cache.put(spath, st, result)
     return result
 
 
-def _classify(p: Path, spath: str, st: os.stat_result, engine: Engine, limits: Limits | None,
+def _normal(path: str | os.PathLike) -> str:
+    """``str(Path(path))``: the path as results report it ("./a//b/" -> "a/b"). Paths
+    from the walk are normal already; a Path object per file cost ~10 us to say so."""
+    if type(path) is str and os.sep == "/" and path and path != "." and "//" not in path \
+            and "/./" not in path and not path.startswith("./") and not path.endswith(("/", "/.")):
+        return path
+    return str(Path(path))
+
+
+def _classify(spath: str, st: os.stat_result, engine: Engine, limits: Limits | None,
               head: bytes | None) -> FileResult:
     ev = Evidence()
     members: list[FileResult] = []
     reason = None
     fmt = "unknown"
     try:
-        ex = formats.extract(p, limits, st, head)
+        ex = formats.extract(spath, limits, st, head)
         fmt = ex.format
         _consume(engine, ex.units, ev, spath, members)
     except ExtractionError as e:
@@ -202,7 +210,7 @@ def _classify(p: Path, spath: str, st: os.stat_result, engine: Engine, limits: L
             # starts with "[", a truncated export) may still hold PHI: read it as text.
             ev = Evidence()
             try:
-                _consume(engine, _as_text(p, st.st_size, limits), ev, spath, members)
+                _consume(engine, _as_text(spath, st.st_size, limits), ev, spath, members)
                 reason = f"{reason}; read as text"
             except ExtractionError:
                 pass
@@ -212,8 +220,8 @@ def _classify(p: Path, spath: str, st: os.stat_result, engine: Engine, limits: L
     return _result(spath, ev, fmt, st.st_size, reason, members)
 
 
-def _as_text(path: Path, size: int, limits: Limits | None) -> Iterator[Unit]:
-    src = Source(name=path.name, size=size, path=path)
+def _as_text(path: str, size: int, limits: Limits | None) -> Iterator[Unit]:
+    src = Source(name=os.path.basename(path), size=size, path=path)
     return fmt_text.units(src, Budget(limits or DEFAULT_LIMITS), 0)
 
 

@@ -18,7 +18,7 @@ def test_copies_get_the_first_verdict_with_their_own_path(tmp_path, monkeypatch)
     (tmp_path / "venv-c" / "other.txt").write_text(NOTE.replace("Dawn Bailey", "Wei Chen"))
     analysed = []
     real = scan._classify
-    monkeypatch.setattr(scan, "_classify", lambda p, *a, **k: analysed.append(p.name) or real(p, *a, **k))
+    monkeypatch.setattr(scan, "_classify", lambda p, *a, **k: analysed.append(os.path.basename(p)) or real(p, *a, **k))
     results = {r.path: r for r in scan_paths([tmp_path])}
     assert sorted(analysed) == ["big.txt", "note.txt", "other.txt"]  # each content once
     for venv in ("venv-a", "venv-b", "venv-c"):

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from agent.classifier.formats import quiet, sniff
 from agent.classifier.formats.source import Source
@@ -102,8 +101,8 @@ class Extraction:
     size: int = 0
 
 
-def extract(path: Path, limits: Limits | None = None, st: os.stat_result | None = None,
-            head: bytes | None = None) -> Extraction:
+def extract(path: str | os.PathLike, limits: Limits | None = None,
+            st: os.stat_result | None = None, head: bytes | None = None) -> Extraction:
     """Sniff ``path`` by content and return its format and a lazy stream of units.
 
     ``st`` is the file's stat and ``head`` its first bytes (the whole file when shorter
@@ -111,16 +110,15 @@ def extract(path: Path, limits: Limits | None = None, st: os.stat_result | None 
     (value-free reason) when the file cannot be opened or read; iterating ``units`` may
     raise it too (corrupt content, a limit hit).
     """
-    if not isinstance(path, Path):
-        path = Path(path)
+    path = os.fspath(path)
     budget = Budget(limits or DEFAULT_LIMITS)
     try:
         if st is None:
-            st = path.stat()
+            st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
             # A FIFO or a device would block or never end on read.
             raise ExtractionError("not a regular file")
-        src = Source(name=path.name, size=st.st_size, path=path, _head=head)
+        src = Source(name=os.path.basename(path), size=st.st_size, path=path, _head=head)
         src.head()
     except OSError as e:
         raise ExtractionError(_os_reason(e)) from None

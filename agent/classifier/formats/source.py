@@ -40,7 +40,7 @@ class Source:
 
     name: str
     size: int | None = None  # None when a stream does not say
-    path: Path | None = None
+    path: str | Path | None = None  # a str from the walk: a Path per file costs ~10 us
     data: bytes | None = None
     opener: Callable[[], BinaryIO] | None = None
     compressed_size: int | None = None  # for members: what the container stored
@@ -110,7 +110,7 @@ class Source:
     def seekable(self, budget: Budget) -> BinaryIO | Path:
         """A path or an in-memory stream that libraries can seek in (zipfile, pypdf...)."""
         if self.path is not None:
-            return self.path
+            return Path(self.path)
         if self.data is None:
             cap = budget.limits.max_member_in_memory
             if self.size is not None and self.size > cap:
