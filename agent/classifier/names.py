@@ -17,6 +17,7 @@ free-floating capitalised pair on its own says little and costs time on every li
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter, not_
@@ -126,84 +127,135 @@ def find_names(data: bytes, base: int = 0) -> list[NameHit]:
     ascii_text = text.isascii()
     if ascii_text and not _HAS_UPPER.search(text):
         return []  # every name starts with a capital (see _shape): a column of values, code
-    first, last, words = vocab.first_names(), vocab.surnames(), vocab.name_words()
-    toks = list((_TOKEN_ASCII if ascii_text else _TOKEN).finditer(text))
-    n = len(toks)
-    if n < 2:
-        return []
-    to_bytes = _ascii_offset if ascii_text else _Utf8Offsets(text)
-    # A name starts with a token whose first letter is not lower case (a lower-case first
-    # letter has no _shape): pick those out in C, and walk only them. Most tokens of code
-    # and prose are skipped this way.
-    starts = compress(range(n - 1), map(not_, map(str.islower, map(itemgetter(0), map(_GROUP, toks)))))
+    vocabs = (vocab.first_names(), vocab.surnames(), vocab.name_words())
     out: list[NameHit] = []
-    used_until = -1
-    resume = 0  # after a name, the walk resumes past its last token
-    for i in starts:
-        if i < resume:
-            continue
-        m1 = toks[i]
-        s1, e1, w1 = m1.start(), m1.end(), m1.group()
-        if s1 < used_until:
-            continue
-        sh1 = _shape(w1)
-        if not sh1 or w1.lower() in _STOP:
-            continue
-        j = i + 1
-        gap = text[e1:toks[j].start()]
-        # skip a middle initial: "Dawn M. Bailey"
-        if gap.strip() == "" and len(toks[j].group()) == 1 and j + 1 < n:
-            gap2 = text[toks[j].end():toks[j + 1].start()]
-            if gap2.strip() in (".", ""):
-                j += 1
-                gap = " "
-        m2 = toks[j]
-        e2, w2 = m2.end(), m2.group()
-        sh2 = _shape(w2)
-        g = gap.strip()
-        if not sh2 or w2.lower() in _STOP or len(gap) > 3 or g not in ("", ",", "^") or "\n" in gap:
-            # "Mr. Garcia is a 67-year-old...": an honorific and one known surname
-            if sh1 == "title" and w1.lower() in last and _HONORIFIC.search(text[max(0, s1 - 8):s1]):
-                bs = base + to_bytes(s1)
-                out.append(NameHit(bs, base + to_bytes(e1), 0.7,
-                                   "provider" if _DOCTOR.search(text[max(0, s1 - 8):s1]) else "patient"))
-                used_until = e1
-            continue
-        a, b = w1.lower(), w2.lower()
-        if g in (",", "^"):
-            given, family = b, a  # "Family, Given" / FAMILY^GIVEN
-        else:
-            given, family = a, b
-        fn, ln = given in first, family in last
-        if (given, family) in _PLACEHOLDER_NAMES:
-            continue
-        # The trigger regexes are the dearest step: look them up only where the score
-        # depends on them, and whose name it is only for a name.
-        before = text[max(0, s1 - 32):s1]
-        score = 0.0
-        if g == "^":
-            score = 0.85 if (fn or ln) else 0.0
-        elif fn and ln:
-            if _triggered(before, text[e2:e2 + 8]):
-                score = 0.9
-            elif not (a in words and b in words) and (sh1 == sh2):
-                score = 0.6 if g == "" else 0.55
-        elif sh1 == sh2 == "title" and (fn or ln or not (a in words or b in words)) and \
-                _triggered(before, text[e2:e2 + 8]):
-            score = 0.75 if (fn or ln) else 0.5
-        if score >= 0.5:
-            bs = base + to_bytes(s1)
-            be = base + to_bytes(e2)
-            if _provider(before, text[e2:e2 + 8]):
-                subject = "provider"
-            elif _ends(_AUTHOR_TRIGGER, text[max(0, s1 - 60):s1]):
-                subject = "author"
-            else:
-                subject = "patient"
-            out.append(NameHit(bs, be, score, subject))
-            used_until = e2
-            resume = j + 1
+    if ascii_text:
+        _walk_candidates(text, base, vocabs, out)
+        return out
+    _walk_tokens(text, base, _Utf8Offsets(text), vocabs, out)
     return out
+
+
+def _walk_tokens(text: str, base: int, to_bytes, vocabs: tuple, out: list[NameHit]) -> None:
+    """Every token of ``text`` that may start a name, in order (any script)."""
+    toks = list(_TOKEN.finditer(text))
+    n = len(toks)
+    # A name starts with a token whose first letter is not lower case (a lower-case first
+    # letter has no _shape): pick those out in C, and walk only them.
+    starts = compress(range(n - 1), map(not_, map(str.islower, map(itemgetter(0), map(_GROUP, toks)))))
+    used_until = -1  # after a name, the walk resumes past its last token
+    for i in starts:
+        if toks[i].start() >= used_until:
+            used_until = _name_at(text, toks[i], toks[i + 1], toks[i + 2] if i + 2 < n else None,
+                                  base, to_bytes, vocabs, out, used_until)
+
+
+# ASCII text: where a name can start (a superset): a capitalised token, then a pair's gap
+# (up to 3 spaces, a comma or a caret; or spaces, a middle initial and a dot) and another
+# capitalised token; or a token after an honorific ("Mr. Garcia"). A token never starts
+# after a letter. Only these places are tokenized, not the whole window (tokenizing was
+# three fifths of this pass on source code).
+_PAIR_START = re.compile(r"[A-Z](?<![A-Za-z][A-Z])[A-Za-z'\-]+(?:[\s,^]{1,3}|\s+[A-Za-z]\s*\.?\s*)[A-Z][A-Za-z'\-]")
+_AFTER_HONORIFIC = re.compile(r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sr|Sra|Mme|Herr|Frau)\.?\s{1,3}(?=[A-Z][A-Za-z'\-])")
+
+
+def _walk_candidates(text: str, base: int, vocabs: tuple, out: list[NameHit]) -> None:
+    """What ``_walk_tokens`` finds in ASCII ``text``, walking only from where a name can
+    start (tests/classifier/test_name_triggers.py compares the two)."""
+    starts = set(m.end() for m in _AFTER_HONORIFIC.finditer(text))
+    search = _PAIR_START.search
+    m = search(text)
+    while m is not None:  # overlapping: a pair may start inside the last one
+        starts.add(m.start())
+        m = search(text, m.start() + 1)
+    if not starts:
+        return
+    # Tokens are read from a line start (no token spans a line break, so tokenizing from
+    # there gives the window's own tokens) up to each start and two tokens past it.
+    toks: list[re.Match[str]] = []  # read and not yet passed, in order
+    it: Iterator[re.Match[str]] | None = None
+    reached = -1  # where the iterator's last token ended
+    used_until = -1
+    for c in sorted(starts):
+        if c < used_until:
+            continue
+        line = text.rfind("\n", 0, c) + 1
+        if it is None or reached < line:
+            it, toks, reached = _TOKEN_ASCII.finditer(text, line), [], line
+        while toks and toks[0].start() < c:
+            del toks[0]
+        while len(toks) < 3:
+            t = next(it, None)
+            if t is None:
+                break
+            reached = t.end()
+            if t.start() >= c:
+                toks.append(t)
+        if len(toks) < 2 or toks[0].start() != c:
+            continue  # not a token's start ("O'Brien"), or the window's last token
+        used_until = _name_at(text, toks[0], toks[1], toks[2] if len(toks) > 2 else None,
+                              base, _ascii_offset, vocabs, out, used_until)
+
+
+def _name_at(text: str, m1: re.Match[str], m2: re.Match[str], m3: re.Match[str] | None,
+             base: int, to_bytes, vocabs: tuple, out: list[NameHit], used_until: int) -> int:
+    """Score the name that may start at token ``m1`` (``m2``, ``m3``: the tokens after it)
+    into ``out``; returns where the walk may look for the next name."""
+    first, last, words = vocabs
+    s1, e1, w1 = m1.start(), m1.end(), m1.group()
+    sh1 = _shape(w1)
+    if not sh1 or w1.lower() in _STOP:
+        return used_until
+    gap = text[e1:m2.start()]
+    # skip a middle initial: "Dawn M. Bailey"
+    if gap.strip() == "" and len(m2.group()) == 1 and m3 is not None:
+        gap2 = text[m2.end():m3.start()]
+        if gap2.strip() in (".", ""):
+            m2 = m3
+            gap = " "
+    e2, w2 = m2.end(), m2.group()
+    sh2 = _shape(w2)
+    g = gap.strip()
+    if not sh2 or w2.lower() in _STOP or len(gap) > 3 or g not in ("", ",", "^") or "\n" in gap:
+        # "Mr. Garcia is a 67-year-old...": an honorific and one known surname
+        if sh1 == "title" and w1.lower() in last and _HONORIFIC.search(text[max(0, s1 - 8):s1]):
+            bs = base + to_bytes(s1)
+            out.append(NameHit(bs, base + to_bytes(e1), 0.7,
+                               "provider" if _DOCTOR.search(text[max(0, s1 - 8):s1]) else "patient"))
+            return e1
+        return used_until
+    a, b = w1.lower(), w2.lower()
+    if g in (",", "^"):
+        given, family = b, a  # "Family, Given" / FAMILY^GIVEN
+    else:
+        given, family = a, b
+    fn, ln = given in first, family in last
+    if (given, family) in _PLACEHOLDER_NAMES:
+        return used_until
+    # The trigger regexes are the dearest step: look them up only where the score
+    # depends on them, and whose name it is only for a name.
+    before = text[max(0, s1 - 32):s1]
+    score = 0.0
+    if g == "^":
+        score = 0.85 if (fn or ln) else 0.0
+    elif fn and ln:
+        if _triggered(before, text[e2:e2 + 8]):
+            score = 0.9
+        elif not (a in words and b in words) and (sh1 == sh2):
+            score = 0.6 if g == "" else 0.55
+    elif sh1 == sh2 == "title" and (fn or ln or not (a in words or b in words)) and \
+            _triggered(before, text[e2:e2 + 8]):
+        score = 0.75 if (fn or ln) else 0.5
+    if score < 0.5:
+        return used_until
+    if _provider(before, text[e2:e2 + 8]):
+        subject = "provider"
+    elif _ends(_AUTHOR_TRIGGER, text[max(0, s1 - 60):s1]):
+        subject = "author"
+    else:
+        subject = "patient"
+    out.append(NameHit(base + to_bytes(s1), base + to_bytes(e2), score, subject))
+    return e2
 
 
 def _ascii_offset(i: int) -> int:

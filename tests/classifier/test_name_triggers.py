@@ -59,3 +59,28 @@ def test_backward_triggers_decide_as_the_forward_regexes():
 def test_triggers_still_read_names():
     hits = names.find_names(b"Patient: Dawn Bailey was seen by Dr. Kevin Wright, MD today")
     assert [(h.subject, h.score >= 0.5) for h in hits] == [("patient", True), ("provider", True)]
+
+
+NAME_PIECES = ["Dawn", "Bailey", "DAWN", "BAILEY", "Garcia", "Wei", "Chen", "O'Brien", "Smith-Jones",
+               "Will", "Hunt", "Hope", "Street", "John", "Doe", "Patient", "Name", "Mr.", "Mr", "Dr.",
+               "Mrs", "Herr", "Frau", "Miss", "Copyright", "M.", "M", "J", "a", "Zz", "McDonald", "x-Ray",
+               "Ab-Cd-Ef", "Q'", "re", "MD", "RN", ", MD", "is", "the", "Street", "Report",
+               " ", "  ", "   ", "\t", "\n", "\r\n", ",", ", ", "^", ".", ". ", ":", "=", "'", "-", "1",
+               "_", "(", "\x1c", "\x0b"]
+
+
+def test_ascii_walk_finds_what_the_token_walk_finds():
+    """ASCII windows are walked only from where a name can start (_walk_candidates); the
+    names, offsets, scores and subjects must be those of walking every token."""
+    rng = random.Random(11)
+    vocabs = (names.vocab.first_names(), names.vocab.surnames(), names.vocab.name_words())
+    found = 0
+    for _ in range(30_000):
+        text = "".join(rng.choice(NAME_PIECES) for _ in range(rng.randint(1, 14)))
+        fast: list = []
+        names._walk_candidates(text, 5, vocabs, fast)
+        every: list = []
+        names._walk_tokens(text, 5, names._ascii_offset, vocabs, every)
+        assert fast == every, repr(text)
+        found += bool(every)
+    assert found > 500  # the pieces make names often enough to compare something
