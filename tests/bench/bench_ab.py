@@ -21,6 +21,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_scan import prepare  # noqa: E402
+
 TASKSET = ["taskset", "-c", "0"] if shutil.which("taskset") else []
 
 
@@ -28,8 +31,7 @@ def cpu_seconds(checkout: Path, target: str, engines: str) -> float:
     home = tempfile.mkdtemp(prefix="phiwatch-ab-")
     env = {**os.environ, "PHIWATCH_HOME": home, "PHIWATCH_ENGINE_CACHE": engines}
     try:
-        subprocess.run([sys.executable, "-c", "from agent.classifier.engine import get_engine; get_engine()"],
-                       cwd=checkout, env=env, check=True)
+        prepare(checkout, env)  # as bench_scan.py: bytecode written, engine compiled
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run([*TASKSET, sys.executable, "-m", "agent", "scan", target, "--format", "jsonl"],
                        cwd=checkout, env=env, stdout=subprocess.DEVNULL, check=False)
