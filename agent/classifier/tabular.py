@@ -248,10 +248,11 @@ def _batches(rows: Iterable[list[str]], size: int) -> Iterator[tuple[int, list[l
 def _plain_batches(engine: Engine, plain: Callable[[int], PlainRows | None], sample: list[list[str]],
                    rows: Iterator[list[str]], skip_clean: bool) -> Iterator[tuple[int, list[list[str]]]]:
     """The batches of ``_batches`` for delimited text, read a batch of plain lines at a time
-    and split at the delimiter in C rather than parsed row by row. With ``skip_clean`` (no
-    typed column: rows add evidence through their text cells alone), a batch in which the
-    engine has no candidate at all is passed over unsplit: nothing can be found in its
-    cells (a metrics export, a log as CSV: most tables on a laptop)."""
+    (``BATCH_ROWS`` or more) and split at the delimiter in C rather than parsed row by row.
+    With ``skip_clean`` (no typed column: rows add evidence through their text cells
+    alone), a batch in which the engine has no candidate at all is passed over unsplit:
+    nothing can be found in its cells (a metrics export, a log as CSV: most tables on a
+    laptop)."""
     want = BATCH_ROWS - len(sample)
     chunk = plain(want)
     if chunk is None:  # quoting or the like: row by row
@@ -261,9 +262,8 @@ def _plain_batches(engine: Engine, plain: Callable[[int], PlainRows | None], sam
     if first:
         yield 0, first
     start = len(first)
-    while chunk.count == want:  # fewer: the table ended
-        want = BATCH_ROWS
-        chunk = plain(want)
+    while not chunk.last:
+        chunk = plain(BATCH_ROWS)
         if chunk is None:
             for s, batch in _batches(rows, BATCH_ROWS):
                 yield start + s, batch

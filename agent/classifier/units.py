@@ -63,19 +63,23 @@ class Table:
 
 @dataclass
 class PlainRows:
-    """Rows of delimited text as read: no quoting, CR or NUL, no blank line, so splitting
-    each line at the delimiter gives exactly the cells a CSV parser would."""
+    """Rows of delimited text as read: no quoting, CR or NUL, so splitting each line at
+    the delimiter gives exactly the cells a CSV parser would (a blank line: no cells)."""
 
     text: str  # the lines, each ending in a newline but maybe the file's last
     count: int
     delimiter: str
+    last: bool = False  # the table ends here
 
     def cells(self) -> list[list[str]]:
         if not self.count:
             return []
         body = self.text[:-1] if self.text.endswith("\n") else self.text
         lines = body.split("\n")
-        return list(map(str.split, lines, repeat(self.delimiter, len(lines))))
+        rows = list(map(str.split, lines, repeat(self.delimiter, len(lines))))
+        if "" in lines:  # blank lines: csv reads them as rows without cells
+            rows = [r if r != [""] else [] for r in rows]
+        return rows
 
 
 @dataclass

@@ -66,7 +66,7 @@ def test_plain_and_parsed_reads_give_the_same_evidence(tmp_path, engine):
 @pytest.mark.parametrize("delimiter", [",", "\t", ";", "|"])
 def test_plain_cells_are_the_csv_cells(delimiter):
     lines = [f"a{delimiter}b c{delimiter} {delimiter}x\n", f"1{delimiter}{delimiter}3{delimiter}4\n",
-             "only one cell  \n", f"é{delimiter}ü{delimiter}ß"]
+             "\n", "only one cell  \n", " \n", "\n", f"é{delimiter}ü{delimiter}ß"]
     text = "".join(lines)
     plain = PlainRows(text, len(lines), delimiter)
     assert plain.cells() == list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))

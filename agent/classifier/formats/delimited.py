@@ -243,41 +243,42 @@ class _Lines:
         return line
 
     def plain(self, delimiter: str, count: int) -> PlainRows | None:
-        """The next ``count`` lines as PlainRows, or None (for good: the rest of the table
-        is read through the csv reader) when they are not plain. Read in chunks and split
-        in C: a readline per line was most of the cost of a large clean table."""
+        """At least the next ``count`` lines (all whole lines read so far: splitting the
+        text at the count-th line cost more than the rest of a clean chunk), or the rest of
+        the table (``last``), as PlainRows; or None (for good: the rest of the table is read
+        through the csv reader) when they are not plain. Read in chunks and split in C: a
+        readline per line was most of the cost of a large clean table."""
         if self._parsed:
             return None
         if self._stream.closed:  # the csv reader read to the end (a short table)
-            return PlainRows("", 0, delimiter)
+            return PlainRows("", 0, delimiter, last=True)
         buf, newlines = self._ahead, self._ahead.count("\n")
+        last = False
         while newlines < count and len(buf) - buf.rfind("\n") <= MAX_LINE:
             more = self._stream.read(_CHUNK)
             if not more:
+                last = True
                 break
             buf += more
             newlines += more.count("\n")
-        lines = buf.split("\n", count)
-        if len(lines) > count:  # count whole lines and the text after them
-            rest = lines.pop()
-            text = buf[:len(buf) - len(rest)]
-        else:  # the end of the table
-            rest = ""
-            text = buf
-            if not lines[-1]:
-                lines.pop()  # the text ended with a newline
-        if not _is_plain(text, lines):
+        if last or newlines < count:  # the end of the table, or a line over the cap
+            text, rest = buf, ""
+            n = newlines + (bool(buf) and not buf.endswith("\n"))
+        else:
+            cut = buf.rfind("\n") + 1
+            text, rest, n = buf[:cut], buf[cut:], newlines
+        if not _is_plain(text):
             self._back, self._back_len = io.StringIO(buf, newline=""), len(buf)
             self._ahead = ""
             self._parsed = True
             return None
         self._ahead = rest
         n0 = self.n
-        self.n += len(lines)
+        self.n += n
         self._chars += len(text)
         if n0 >> 10 != self.n >> 10:
             self._charge()
-        return PlainRows(text, len(lines), delimiter)
+        return PlainRows(text, n, delimiter, last=last)
 
     def _charge(self) -> None:
         self._budget.check_time()
@@ -289,14 +290,14 @@ class _Lines:
             )
 
 
-def _is_plain(text: str, lines: list[str]) -> bool:
+def _is_plain(text: str) -> bool:
     """Lines that split at the delimiter exactly as the csv module parses them: no quote
-    character, CR or NUL, no blank line (csv gives [] for it), and none cut by the line cap
-    (``lines`` are without their newlines)."""
-    if '"' in text or "\r" in text or "\x00" in text or text.startswith("\n") or "\n\n" in text:
+    character, CR or NUL, and none cut by the line cap. (A blank line is plain: csv gives
+    [] for it, and so does PlainRows.cells.)"""
+    if '"' in text or "\r" in text or "\x00" in text:
         return False
     # no line is longer than all of them: most chunks need no look at each line
-    return not lines or len(text) < MAX_LINE or max(map(len, lines)) < MAX_LINE
+    return len(text) < MAX_LINE or max(map(len, text.split("\n"))) < MAX_LINE
 
 
 def _rows(reader, lines: _Lines, stream: io.TextIOWrapper, first: list[str] | None) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
