@@ -96,18 +96,19 @@ def blocks(stream: BinaryIO, encoding: str, budget: Budget, where: str = "",
             # From here on, decode (the decoder has been given nothing yet: no state lost).
             as_bytes, nl = False, "\n"
             tail, carry = tail.decode("ascii"), carry.decode("ascii")
-        # tail + carry + the new text in one string, so the block is one slice of it
-        # (a 2 MiB block was copied five times; now three)
         start = len(tail)
-        text = tail + carry + (raw if as_bytes else decoder.decode(raw, final))
-        cut = len(text)
-        if not final:
-            after = text.rfind(nl, start) + 1
-            if after > 0 and cut - after <= limits.block_bytes:
-                cut = after
-        block, carry = text[:cut], text[cut:]
-        if cut > start:
-            budget.add_text(cut - start)
+        piece = raw if as_bytes else decoder.decode(raw, final)
+        # The block ends after the piece's last line break (``carry`` never holds one),
+        # unless the rest would be longer than a block. Joined in one copy: bytes are
+        # taken through a memoryview, not sliced first (a 2 MiB block was copied twice).
+        after = 0 if final else piece.rfind(nl) + 1
+        if after > 0 and len(piece) - after <= limits.block_bytes:
+            body, rest = (memoryview(piece)[:after] if as_bytes else piece[:after]), piece[after:]
+        else:
+            body, rest = piece, piece[:0]
+        block, carry = nl[:0].join((tail, carry, body)), rest
+        if len(block) > start:
+            budget.add_text(len(block) - start)
             if lazy:
                 first: int | LazyLine = LazyLine(
                     partial(_first_line, newlines_before, at, tail.count(nl)))
