@@ -258,19 +258,23 @@ def _plain_batches(engine: Engine, plain: Callable[[int], PlainRows | None], sam
     if chunk is None:  # quoting or the like: row by row
         yield from _batches(chain(sample, rows), BATCH_ROWS)
         return
-    first = sample + chunk.cells()
+    first = sample + chunk.cells() if _wanted(engine, chunk, skip_clean) else sample
     if first:
         yield 0, first
-    start = len(first)
+    start = len(sample) + chunk.count
     while not chunk.last:
         chunk = plain(BATCH_ROWS)
         if chunk is None:
             for s, batch in _batches(rows, BATCH_ROWS):
                 yield start + s, batch
             return
-        if chunk.count and (not skip_clean or engine.any_candidate(chunk.text.encode("utf-8", "replace"))):
+        if _wanted(engine, chunk, skip_clean):
             yield start, chunk.cells()
         start += chunk.count
+
+
+def _wanted(engine: Engine, chunk: PlainRows, skip_clean: bool) -> bool:
+    return bool(chunk.count) and (not skip_clean or engine.any_candidate(chunk.text.encode("utf-8", "replace")))
 
 
 def _row_where(where: str, base_line: int | None, i: int) -> str:
