@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring  # the C function json.dumps uses (ensure_ascii=False)
 
 LABELS = ("phi", "pii", "none", "error")
 RANK = {"error": -1, "none": 0, "pii": 1, "phi": 2}
@@ -34,3 +35,22 @@ class FileResult:
         if self.first_evidence:
             out["first_evidence"] = self.first_evidence
         return out
+
+    def to_jsonl(self) -> str:
+        """``json.dumps(self.to_json(), ensure_ascii=False)``, built directly: the generic
+        encoder was a few percent of a scan that writes a line per file."""
+        line = (f'{{"path": {encode_basestring(self.path)}, "classification": '
+                f'{encode_basestring(self.classification)}, "identifiers": {_counts(self.identifiers)}, '
+                f'"health": {_counts(self.health)}, "format": {encode_basestring(self.format)}, '
+                f'"bytes": {int(self.bytes)!r}')
+        if self.reason:
+            line += f', "reason": {encode_basestring(self.reason)}'
+        if self.first_evidence:
+            line += f', "first_evidence": {encode_basestring(self.first_evidence)}'
+        return line + "}"
+
+
+def _counts(kinds: dict[str, int]) -> str:
+    if not kinds:
+        return "{}"
+    return "{" + ", ".join(f"{encode_basestring(k)}: {int(v)!r}" for k, v in kinds.items()) + "}"

@@ -10,7 +10,6 @@ unchanged file is not read twice.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -18,8 +17,6 @@ from collections import Counter
 from pathlib import Path
 
 from agent import paths
-
-_JSONL = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False), made once
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             if r.classification in ("phi", "pii"):
                 found = True
             if args.format == "jsonl":
-                out.write(_JSONL(r.to_json()) + "\n")
+                out.write(r.to_jsonl() + "\n")
             elif r.classification != "none":
                 kinds = " | ".join(x for x in (_kinds(r.identifiers), _kinds(r.health)) if x)
                 detail = r.reason if r.classification == "error" else kinds
