@@ -12,6 +12,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
 from pathlib import Path
 
 from agent.classifier import formats
@@ -225,6 +226,9 @@ def _as_text(path: str, size: int, limits: Limits | None) -> Iterator[Unit]:
     return fmt_text.units(src, Budget(limits or DEFAULT_LIMITS), 0)
 
 
+_NAME = attrgetter("name")
+
+
 def _walk(root: str) -> Iterator[str]:
     """Regular files under ``root`` in name order, as strings (no Path objects: on a
     folder of small files the walk is a visible share of the cost). Links are not
@@ -245,7 +249,7 @@ def _walk(root: str) -> Iterator[str]:
         folder = stack.pop()
         try:
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_NAME)
         except OSError:
             yield folder
             continue
