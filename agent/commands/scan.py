@@ -53,6 +53,32 @@ class _Progress:
             sys.stderr.flush()
 
 
+class _Chunks:
+    """Output lines written to ``stream`` about 8 KiB at a time, whatever Python's own
+    buffering: with PYTHONUNBUFFERED=1 (usual in containers and CI) every line was a
+    write call, which cost ~8% of a scan piped into another program."""
+
+    SIZE = 8192
+
+    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
+        self.stream = stream
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= self.SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.stream.write("".join(self.parts))
+            self.parts.clear()
+            self.size = 0
+        self.stream.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not os.path.lexists(p)]
     if missing:
@@ -76,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     totals: Counter = Counter()
     found = False
     out = sys.stdout
+    lines = _Chunks(out)
     rows: list[tuple[str, str, str, str]] = []
     try:
         for r in scan_paths(args.paths, cache=cache, on_progress=progress):
@@ -84,11 +111,12 @@ def run(args: argparse.Namespace) -> int:
             if r.classification in ("phi", "pii"):
                 found = True
             if args.format == "jsonl":
-                out.write(r.to_jsonl() + "\n")
+                lines.write(r.to_jsonl() + "\n")
             elif r.classification != "none":
                 kinds = " | ".join(x for x in (_kinds(r.identifiers), _kinds(r.health)) if x)
                 detail = r.reason if r.classification == "error" else kinds
                 rows.append((r.classification, r.path, detail or "-", r.first_evidence or "-"))
+        lines.flush()
     except BrokenPipeError:
         # `phiwatch scan ... | head`: the reader left; stop quietly like other CLI tools.
         devnull = os.open(os.devnull, os.O_WRONLY)
