@@ -47,6 +47,7 @@ _BINARY_MAGIC = (
 _HL7 = re.compile(r"\A[\x0b\s]*(MSH|FHS|BHS)([^\w\s])[^\w\s]{4,5}\2")
 # ASC X12 ISA: "ISA", the element separator, then ISA01 "00" or another 2-digit qualifier.
 _X12 = re.compile(r"\A\s*ISA([^\w\s])\d\d\1")
+_EML_FIRST = re.compile(r"[A-Za-z][\w-]*:[ \t]")
 _EML_HEADER = re.compile(
     r"^(From|To|Cc|Subject|Date|Received|Return-Path|Message-ID|MIME-Version|"
     r"Content-Type|Delivered-To|Reply-To|X-[A-Za-z-]+|DKIM-Signature|Sender):[ \t]",
@@ -208,12 +209,14 @@ def _xml_kind(text: str) -> str | None:
 
 
 def _looks_like_eml(text: str) -> bool:
-    head, _, _ = text.partition("\n\n")
+    # The first line decides most texts; it is looked at before the header block is cut
+    # out (a copy of the whole head). Neither test reaches a line break.
+    if not (text.startswith("From ") or _EML_FIRST.match(text)):
+        return False
+    end = text.find("\n\n")
+    head = text if end < 0 else text[:end]
     if "\r\n\r\n" in head:
         head = head.split("\r\n\r\n", 1)[0]
-    first = head.split("\n", 1)[0]
-    if not (first.startswith("From ") or re.match(r"[A-Za-z][\w-]*:[ \t]", first)):
-        return False
     names = {m.group(1).lower() for m in _EML_HEADER.finditer(head)}
     return (
         len(

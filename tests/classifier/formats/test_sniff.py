@@ -223,3 +223,37 @@ def test_every_format_reader_imports():
     for fmt in READERS:
         assert callable(extractor(fmt)), fmt
     assert list(extractor("binary")(None, None, 0)) == []
+
+
+def _eml_as_first_written(text: str) -> bool:
+    """sniff._looks_like_eml before it looked at the first line first."""
+    import re
+
+    from agent.classifier.formats.sniff import _EML_HEADER
+
+    head, _, _ = text.partition("\n\n")
+    if "\r\n\r\n" in head:
+        head = head.split("\r\n\r\n", 1)[0]
+    first = head.split("\n", 1)[0]
+    if not (first.startswith("From ") or re.match(r"[A-Za-z][\w-]*:[ \t]", first)):
+        return False
+    names = {m.group(1).lower() for m in _EML_HEADER.finditer(head)}
+    return len(names & {"from", "to", "subject", "date", "received", "message-id", "mime-version",
+                        "return-path"}) >= 3
+
+
+def test_eml_test_decides_as_first_written():
+    import random
+
+    from agent.classifier.formats.sniff import _looks_like_eml
+
+    rng = random.Random(5)
+    pieces = ["From ", "From: a@b.c", "To: x", "Subject: s", "Date: d", "Received: r", "X-Y: z", ":",
+              " ", "\t", "\n", "\r\n", "\n\n", "\r\n\r\n", "body", "import os", "a-b:", "é"]
+    seen = set()
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        got = _looks_like_eml(text)
+        assert got == _eml_as_first_written(text), repr(text)
+        seen.add(got)
+    assert seen == {True, False}
