@@ -86,6 +86,9 @@ class HeaderMap:
     exact: dict[str, list[tuple[str, str, str]]]  # norm header -> [(category, subject, kind)]
     tokens: dict[str, list[tuple[str, str, str]]]
     negative_tokens: frozenset[str]
+    # header -> header_kinds' answer: the same column names come back in file after file
+    memo: dict[str, tuple[list[tuple[str, str, str]], bool]] = field(
+        default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -324,6 +327,15 @@ def default_rules() -> RuleSet:
 def header_kinds(headers: HeaderMap, header: str) -> tuple[list[tuple[str, str, str]], bool]:
     """(category, subject, kind) entries a column header names, and whether the header
     says the column is not about a person (part numbers, counters, hashes)."""
+    known = headers.memo.get(header)
+    if known is None:
+        if len(headers.memo) >= 4096:  # bounds memory on a scan of many odd tables
+            headers.memo.clear()
+        known = headers.memo[header] = _header_kinds(headers, header)
+    return list(known[0]), known[1]
+
+
+def _header_kinds(headers: HeaderMap, header: str) -> tuple[list[tuple[str, str, str]], bool]:
     norm = _norm_header(header)
     if not norm:
         return [], False

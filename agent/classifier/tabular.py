@@ -83,15 +83,15 @@ def _ip(v: str) -> bool:
 def _intl_phone(v: str) -> bool:
     """E.164-style "+33 1 23 45 67 89": a plus sign and 8 to 15 digits (ITU-T E.164)."""
     t = v.strip()
-    return t.startswith("+") and 8 <= sum(c.isdigit() for c in t) <= 15
+    return t.startswith("+") and 8 <= sum(map(str.isdigit, t)) <= 15
 
 
 def _idlike(v: str) -> bool:
-    return len(v.strip()) >= 4 and any(c.isdigit() for c in v)
+    return len(v.strip()) >= 4 and any(map(str.isdigit, v))
 
 
 def _namelike(v: str) -> bool:
-    return any(c.isalpha() for c in v) and not any(c.isdigit() for c in v)
+    return any(map(str.isalpha, v)) and not any(map(str.isdigit, v))
 
 
 # Does a cell fit the kind its header announces? Kinds without a shape take any id-like value.
@@ -109,7 +109,7 @@ CELL_CHECKS: dict[str, Callable[[str], bool]] = {
     "mbi": validators.mbi,
     "ip": _ip,
     "url": lambda v: v.strip().lower().startswith(("http://", "https://")),
-    "address": lambda v: any(c.isdigit() for c in v) and any(c.isalpha() for c in v),
+    "address": lambda v: any(map(str.isdigit, v)) and any(map(str.isalpha, v)),
 }
 
 
@@ -128,7 +128,7 @@ class Column:
 def _frac(values: list[str], check: Callable[[str], bool]) -> float:
     if not values:
         return 0.0
-    return sum(1 for v in values if check(v)) / len(values)
+    return len(list(filter(check, values))) / len(values)  # the cells that pass, counted in C
 
 
 def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) -> Column:
