@@ -10,9 +10,10 @@ are handed over as text).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from collections.abc import Iterator
-from string import digits
+from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -25,6 +26,7 @@ from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
 
 TITLE_ROWS = 5
 ROW, CELL, VALUE, INLINE = (MAIN_NS + t for t in ("row", "c", "v", "is"))
+_DIGIT = re.compile("[0-9]")  # where a cell reference's row number starts
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
@@ -184,9 +186,14 @@ def _date(serial: float, book: Book, duration: bool) -> Any:
 
 def _column(ref: str) -> int:
     """The column number of a reference such as "AB12" (openpyxl's checks and errors)."""
-    at = next((i for i, ch in enumerate(ref) if ch in digits), len(ref) - 1)
+    m = _DIGIT.search(ref)
+    at = m.start() if m is not None else len(ref) - 1
     int(ref[at:])  # a bad row part fails here, as in openpyxl
-    letters = ref[:at]
+    return _letters(ref[:at])
+
+
+@lru_cache(maxsize=1024)  # a sheet has few columns and a cell per row in each
+def _letters(letters: str) -> int:
     column = 0
     if len(letters) <= 3:
         for ch in letters.upper():
