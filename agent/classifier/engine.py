@@ -227,14 +227,7 @@ class Engine:
             for (di, pi), offs in groups.items():
                 if (di, pi) in merged:
                     offs.sort()  # once, whatever number of alternatives matched
-                back, fwd = self.detectors[di].window
-                spans: list[tuple[int, int]] = []
-                for to in offs:  # Hyperscan reports ends in order: merge the windows
-                    ws, we = max(0, to - back), min(n, to + fwd)
-                    if spans and ws <= spans[-1][1]:
-                        spans[-1] = (spans[-1][0], we)
-                    else:
-                        spans.append((ws, we))
+                spans = _windows(offs, *self.detectors[di].window, n)
                 if self.detectors[di].requires:
                     spans = _holding(self.detectors[di].requires, data, spans)
                 if pi == ANCHOR:
@@ -250,6 +243,25 @@ class Engine:
                     self._confirm(di, k, data, whole, hits, seen)
         hits.sort(key=lambda h: (h.start, h.end))
         return _drop_overlaps(hits, self.detectors)
+
+
+def _windows(offs: list[int], back: int, fwd: int, n: int) -> list[tuple[int, int]]:
+    """The windows around match ends ``offs`` (in order, as Hyperscan reports them),
+    overlapping ones merged."""
+    spans: list[tuple[int, int]] = []
+    start = end = -1
+    for to in offs:
+        ws = to - back if to > back else 0
+        we = to + fwd if to + fwd < n else n
+        if ws <= end:
+            end = we
+        else:
+            if end >= 0:
+                spans.append((start, end))
+            start, end = ws, we
+    if end >= 0:
+        spans.append((start, end))
+    return spans
 
 
 def _holding(requires: tuple, data: bytes, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -257,7 +257,7 @@ def holds(requires: tuple[tuple[bytes, ...] | re.Pattern[bytes], ...], window: b
         if isinstance(item, tuple):
             if low is None:
                 low = window.lower()
-            if not any(w in low for w in item):
+            if not any(map(low.__contains__, item)):
                 return False
         elif item.search(window) is None:
             return False

@@ -117,3 +117,26 @@ def test_column_values_drop_exactly_the_placeholders():
         col = tuple("".join(rng.choice(pieces) for _ in range(rng.randint(0, 3)))
                     for _ in range(rng.randint(0, 6)))
         assert _values(col) == [v for v in col if not is_placeholder(v)], col
+
+
+def test_windows_merge_as_the_plain_loop_did():
+    import random
+
+    from agent.classifier.engine import _windows
+
+    def plain(offs, back, fwd, n):
+        spans = []
+        for to in offs:
+            ws, we = max(0, to - back), min(n, to + fwd)
+            if spans and ws <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], we)
+            else:
+                spans.append((ws, we))
+        return spans
+
+    rng = random.Random(2)
+    for _ in range(20_000):
+        n = rng.randint(1, 300)
+        offs = sorted(rng.randint(0, n) for _ in range(rng.randint(0, 8)))
+        back, fwd = rng.randint(0, 90), rng.randint(0, 30)
+        assert _windows(offs, back, fwd, n) == plain(offs, back, fwd, n)
