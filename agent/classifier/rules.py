@@ -327,6 +327,8 @@ def default_rules() -> RuleSet:
 def header_kinds(headers: HeaderMap, header: str) -> tuple[list[tuple[str, str, str]], bool]:
     """(category, subject, kind) entries a column header names, and whether the header
     says the column is not about a person (part numbers, counters, hashes)."""
+    if len(header) > 128:  # not a column name anyone repeats: not kept
+        return _header_kinds(headers, header)
     known = headers.memo.get(header)
     if known is None:
         if len(headers.memo) >= 4096:  # bounds memory on a scan of many odd tables

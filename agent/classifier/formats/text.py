@@ -75,7 +75,7 @@ def blocks(stream: BinaryIO, encoding: str, budget: Budget, where: str = "",
     line = 1  # line number where the next body starts (when not lazy)
     tail = nl[:0]  # end of the previous block, repeated at the start of the next
     carry = nl[:0]  # an unfinished last line, held for the next block
-    counted: tuple[str, int] | None = None  # the last block: its lines are counted only
+    counted: tuple[str | bytes, int] | None = None  # the last block: its lines are counted only
     while True:  # when another block follows (counting runs at ~1.6 GB/s, on every byte)
         budget.check_time()
         at = stream.tell() if lazy else 0
