@@ -163,29 +163,26 @@ def _json_kind(text: str) -> str:
 
 
 def _top_level_key(text: str, key: str) -> bool:
-    # Cheap check that `key` appears as a key at depth 1 in the head (FHIR puts
-    # resourceType first by convention, but not every writer does).
+    # Cheap check that `key` appears as a string at depth 1 in the head's first 8 KiB
+    # (FHIR puts resourceType first by convention, but not every writer does). Strings
+    # and brackets are found by a regex; a string cut at the 8 KiB mark ends the search.
     depth = 0
-    in_str = False
-    esc = False
-    start = 0
-    for i, ch in enumerate(text[:8192]):
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-                if depth == 1 and text[start + 1 : i] == key:
-                    return True
-        elif ch == '"':
-            in_str, start = True, i
-        elif ch in "{[":
+    for m in _JSON_TOKEN.finditer(text, 0, 8192):
+        tok = m.group()
+        if tok[0] == '"':
+            if len(tok) == 1:
+                return False  # a string that does not end within the head
+            if depth == 1 and m.group(1) == key:
+                return True
+        elif tok in "{[":
             depth += 1
-        elif ch in "}]":
+        else:
             depth -= 1
     return False
+
+
+# A whole JSON string (escapes kept), a lone quote (a string not closed), or a bracket.
+_JSON_TOKEN = re.compile(r'"((?:[^"\\]|\\[\s\S])*)"|"|[{}\[\]]')
 
 
 def _xml_kind(text: str) -> str | None:

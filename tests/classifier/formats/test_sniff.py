@@ -257,3 +257,42 @@ def test_eml_test_decides_as_first_written():
         assert got == _eml_as_first_written(text), repr(text)
         seen.add(got)
     assert seen == {True, False}
+
+
+def _top_level_key_as_first_written(text: str, key: str) -> bool:
+    """sniff._top_level_key as a character loop, before it used a token regex."""
+    depth, in_str, esc, start = 0, False, False, 0
+    for i, ch in enumerate(text[:8192]):
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+                if depth == 1 and text[start + 1 : i] == key:
+                    return True
+        elif ch == '"':
+            in_str, start = True, i
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+    return False
+
+
+def test_top_level_key_decides_as_first_written():
+    import random
+
+    from agent.classifier.formats.sniff import _top_level_key
+
+    rng = random.Random(8)
+    pieces = ['"resourceType"', '"resource\\"Type"', '"a"', "{", "}", "[", "]", ":", ",", " ", "\n",
+              '"', "\\", '\\"', "x" * 50, '"' + "y" * 3000, "é"]
+    seen = set()
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 16)))
+        got = _top_level_key(text, "resourceType")
+        assert got == _top_level_key_as_first_written(text, "resourceType"), repr(text[:200])
+        seen.add(got)
+    assert seen == {True, False}
