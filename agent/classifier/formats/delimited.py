@@ -62,10 +62,13 @@ def detect(text: str) -> Dialect | None:
     # width of 2+ fields: with fewer rows of any such width, a delimiter cannot win (exact
     # bounds; most text files stop here).
     need = _rows_needed(len(lines))
+    # A field is quoted when a quote opens it, at a line start or after a delimiter (csv
+    # reads a quote elsewhere as a plain character); line starts are looked at once.
+    line_quote = sample.startswith('"') or '\n"' in sample
     for delim in CANDIDATES:
         if delim not in sample:
             continue
-        if not _quoted_field(sample, delim):
+        if not (line_quote or delim + '"' in sample):
             # No field starts with a quote: each line is a row split at every delimiter,
             # as csv would split it, so the widths are counted without parsing; and with
             # fewer delimiters in all than rows needed, no width can have enough rows.
@@ -116,12 +119,6 @@ def _rows_needed(n: int) -> float:
     """Rows of one width a table of ``n`` rows needs: 90% of those past the longest
     preamble allowed."""
     return 0.9 * (n - min(MAX_PREAMBLE, n - 1))
-
-
-def _quoted_field(sample: str, delim: str) -> bool:
-    """Could a field of these lines start with a quote (at a line start or after a
-    delimiter)? csv reads a quote elsewhere as a plain character."""
-    return sample.startswith('"') or '\n"' in sample or delim + '"' in sample
 
 
 def _by_count(item: tuple[int, int]) -> int:
