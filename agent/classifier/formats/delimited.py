@@ -134,6 +134,10 @@ def _sample_lines(text: str) -> list[str]:
     for prefix in _PREFIXES:
         if prefix >= len(text):
             break  # the prefix is the whole text: split it once, below
+        if text.count("\n", 0, prefix) <= SAMPLE_LINES:
+            # Too few line breaks to be sure of enough lines: a longer prefix (or the whole
+            # text) gives the same first lines if this one would have, without a split.
+            continue
         lines = text[:prefix].splitlines()
         if len(lines) > SAMPLE_LINES + 1:
             return lines[:SAMPLE_LINES]

@@ -296,3 +296,27 @@ def test_top_level_key_decides_as_first_written():
         assert got == _top_level_key_as_first_written(text, "resourceType"), repr(text[:200])
         seen.add(got)
     assert seen == {True, False}
+
+
+def test_sampled_lines_are_the_first_lines_of_the_whole_head():
+    """delimited._sample_lines may split a prefix of the head, whichever prefix: the lines
+    must be the whole head's first SAMPLE_LINES (or all of them, but a cut last one)."""
+    import random
+
+    from agent.classifier.formats.delimited import SAMPLE_LINES, _sample_lines
+
+    rng = random.Random(4)
+    breaks = ["\n"] * 8 + ["\r\n", "\r", "\x0b", "\x0c", "\x1c", "\u2028"]
+    for _ in range(3_000):
+        width = rng.choice([1, 10, 40, 90, 400])
+        text = "".join("x" * rng.randint(0, width) + rng.choice(breaks)
+                       for _ in range(rng.randint(0, 300)))
+        text += "y" * rng.randint(0, 3)
+        whole = text.splitlines()
+        if len(whole) > SAMPLE_LINES + 1:
+            want = whole[:SAMPLE_LINES]
+        elif len(whole) > 1 and not text.endswith(("\n", "\r")):
+            want = whole[:-1]
+        else:
+            want = whole
+        assert _sample_lines(text) == want
