@@ -1,4 +1,4 @@
-"""`iterparse` with defusedxml's guarantees at the C parser's speed.
+"""`iterparse` and `fromstring` with defusedxml's guarantees at the C parser's speed.
 
 defusedxml hooks expat's entity and external-reference handlers, which only the pure
 Python XMLParser exposes, so every start and end tag costs Python calls. Entities can
@@ -14,6 +14,7 @@ so callers that watch ``f.tell()`` see the same positions either way.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -56,6 +57,17 @@ def iterparse(f: BinaryIO, events: tuple[str, ...] = ("end",)) -> Iterator[Event
         yield from (e for e in parser.read_events() if e[0] in wanted)
     parser.close()
     yield from (e for e in parser.read_events() if e[0] in wanted)
+
+
+def fromstring(data: bytes) -> Element:
+    """The root element of a document, like defusedxml.ElementTree.fromstring (the same
+    tree; errors are ParseError, as there). The root ends last."""
+    root = None
+    for _, el in iterparse(io.BytesIO(data)):
+        root = el
+    if root is None:
+        raise ParseError("no element found")
+    return root
 
 
 def _plain_prolog(head: bytes) -> bool:

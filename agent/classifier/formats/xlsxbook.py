@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from defusedxml.ElementTree import fromstring
-
 from agent.classifier.formats import safexml
 from agent.classifier.formats.source import needs
 from agent.classifier.units import ExtractionError
@@ -51,7 +49,7 @@ def read(zf: zipfile.ZipFile) -> Book:
     strings_part = overrides.get(SHARED_STRINGS)
     strings = _shared_strings(zf, strings_part[1:]) if strings_part else []
     workbook = _workbook_part(overrides, defaults)
-    root = fromstring(zf.read(workbook))
+    root = safexml.fromstring(zf.read(workbook))
     props = _child(root, "workbookPr")
     date1904 = props is not None and _true(props.get("date1904"))
     rels = _relationships(zf, workbook)
@@ -87,7 +85,7 @@ def text(el: Element) -> str:
 def _content_types(zf: zipfile.ZipFile) -> tuple[dict[str, str], set[str]]:
     """[Content_Types].xml: content type -> first part name overriding it, and the
     content types given by default (per extension)."""
-    root = fromstring(zf.read("[Content_Types].xml"))
+    root = safexml.fromstring(zf.read("[Content_Types].xml"))
     overrides: dict[str, str] = {}
     defaults = set()
     for el in root:
@@ -111,7 +109,7 @@ def _workbook_part(overrides: dict[str, str], defaults: set[str]) -> str:
 def _relationships(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
     """Relationship id -> (type, target part name) for `part`."""
     folder, name = posixpath.split(part)
-    root = fromstring(zf.read(posixpath.join(folder, "_rels", name + ".rels")))
+    root = safexml.fromstring(zf.read(posixpath.join(folder, "_rels", name + ".rels")))
     rels = {}
     for el in root:
         if _local(el.tag) != "Relationship":
@@ -143,7 +141,7 @@ def _date_styles(zf: zipfile.ZipFile) -> tuple[set[int], set[int]]:
     """Indexes of the cell formats (cellXfs) whose number format shows a date or a
     duration: a number stored in such a cell is a date serial."""
     try:
-        root = fromstring(zf.read("xl/styles.xml"))
+        root = safexml.fromstring(zf.read("xl/styles.xml"))
     except KeyError:
         return set(), set()
     formats = [int(xf.get("numFmtId", 0)) for xf in _children(_child(root, "cellXfs"))]
