@@ -20,7 +20,7 @@ from agent.classifier.cache import Cache
 from agent.classifier.engine import Engine, get_engine
 from agent.classifier.evidence import Evidence, analyze_text
 from agent.classifier.formats import text as fmt_text
-from agent.classifier.formats.source import HEAD_BYTES, Source
+from agent.classifier.formats.source import Source
 from agent.classifier.limits import DEFAULT_LIMITS, Budget, Limits
 from agent.classifier.result import RANK, FileResult
 from agent.classifier.tabular import analyze_table
@@ -119,7 +119,7 @@ class Duplicates:
         self.max_entries = max_entries  # bounds memory on a huge tree
 
     def read(self, path: str, st: os.stat_result) -> tuple[bytes | None, bytes | None]:
-        """(the file's head when that is the whole file, its digest), or (None, None)."""
+        """(the file's bytes, their digest), or (None, None) for a file over MAX_BYTES."""
         if not stat.S_ISREG(st.st_mode) or st.st_size > self.MAX_BYTES:
             return None, None
         try:
@@ -136,7 +136,7 @@ class Duplicates:
             os.close(fd)
         if len(data) > st.st_size:
             return None, None  # grew since stat: read like any large file
-        return (data if len(data) < HEAD_BYTES else None), hashlib.sha256(data).digest()
+        return data, hashlib.sha256(data).digest()
 
     def get(self, key: bytes, path: str, size: int) -> FileResult | None:
         r = self._seen.get(key)
@@ -169,15 +169,15 @@ def classify_file(path: str | os.PathLike, *, cache: Cache | None = None,
         hit = cache.get(spath, st)
         if hit is not None:
             return hit
-    head = key = None
+    content = key = None
     if duplicates is not None:
-        head, key = duplicates.read(spath, st)
+        content, key = duplicates.read(spath, st)
         result = duplicates.get(key, spath, st.st_size) if key is not None else None
         if result is not None:
             if cache is not None:
                 cache.put(spath, st, result)
             return result
-    result = _classify(spath, st, engine or get_engine(), limits, head)
+    result = _classify(spath, st, engine or get_engine(), limits, content)
     if key is not None:
         duplicates.put(key, result)  # type: ignore[union-attr]
     if cache is not None:
@@ -195,13 +195,13 @@ def _normal(path: str | os.PathLike) -> str:
 
 
 def _classify(spath: str, st: os.stat_result, engine: Engine, limits: Limits | None,
-              head: bytes | None) -> FileResult:
+              content: bytes | None) -> FileResult:
     ev = Evidence()
     members: list[FileResult] = []
     reason = None
     fmt = "unknown"
     try:
-        ex = formats.extract(spath, limits, st, head)
+        ex = formats.extract(spath, limits, st, content)
         fmt = ex.format
         _consume(engine, ex.units, ev, spath, members)
     except ExtractionError as e:

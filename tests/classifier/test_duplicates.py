@@ -66,3 +66,23 @@ def test_large_files_and_unreadable_files_are_not_compared(tmp_path):
             assert (head, key) == (None, None)
     finally:
         locked.chmod(0o600)
+
+
+def test_a_file_up_to_a_mebibyte_is_read_once_with_the_same_verdict(tmp_path, monkeypatch):
+    """The bytes read for the duplicate check (up to Duplicates.MAX_BYTES) are the ones
+    analysed: a 300 KiB log is not opened again, and its verdict and location are those
+    of reading it on its own."""
+    import builtins
+
+    p = tmp_path / "service.log"
+    p.write_text("2026-01-02 INFO worker heartbeat ok seq=42\n" * 7000 + NOTE)
+    assert 64 * 1024 < p.stat().st_size < Duplicates.MAX_BYTES
+    alone = classify_file(p)
+    opened = []
+    real_open = builtins.open
+    monkeypatch.setattr(builtins, "open", lambda f, *a, **k: opened.append(str(f)) or real_open(f, *a, **k))
+    (r,) = list(scan_paths([p]))
+    assert str(p) not in opened
+    assert (r.classification, r.identifiers, r.health, r.first_evidence, r.format) == (
+        alone.classification, alone.identifiers, alone.health, alone.first_evidence, alone.format)
+    assert r.classification == "phi" and r.first_evidence == "line 7001"

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from agent.classifier.formats import quiet, sniff
-from agent.classifier.formats.source import Source
+from agent.classifier.formats.source import HEAD_BYTES, Source
 from agent.classifier.limits import DEFAULT_LIMITS, Budget, Limits
 from agent.classifier.units import ExtractionError, PlainRows, Table, Unit
 
@@ -102,11 +102,11 @@ class Extraction:
 
 
 def extract(path: str | os.PathLike, limits: Limits | None = None,
-            st: os.stat_result | None = None, head: bytes | None = None) -> Extraction:
+            st: os.stat_result | None = None, content: bytes | None = None) -> Extraction:
     """Sniff ``path`` by content and return its format and a lazy stream of units.
 
-    ``st`` is the file's stat and ``head`` its first bytes (the whole file when shorter
-    than HEAD_BYTES) when the caller has them already. Raises ExtractionError
+    ``st`` is the file's stat and ``content`` all its bytes when the caller has read them
+    already (a small file: it is not read again). Raises ExtractionError
     (value-free reason) when the file cannot be opened or read; iterating ``units`` may
     raise it too (corrupt content, a limit hit).
     """
@@ -118,7 +118,8 @@ def extract(path: str | os.PathLike, limits: Limits | None = None,
         if not stat.S_ISREG(st.st_mode):
             # A FIFO or a device would block or never end on read.
             raise ExtractionError("not a regular file")
-        src = Source(name=os.path.basename(path), size=st.st_size, path=path, _head=head)
+        src = Source(name=os.path.basename(path), size=st.st_size, path=path,
+                     _head=None if content is None else content[:HEAD_BYTES], _whole=content)
         src.head()
     except OSError as e:
         raise ExtractionError(_os_reason(e)) from None

@@ -47,6 +47,7 @@ class Source:
     _head: bytes | None = field(default=None, repr=False)
     _codec: str | None | bool = field(default=False, repr=False)  # False: not decided yet
     _head_reader: Callable[[], bytes] | None = field(default=None, repr=False)
+    _whole: bytes | None = field(default=None, repr=False)  # all of a file, when read already
 
     @classmethod
     def from_stream(cls, name: str, size: int | None, stream: BinaryIO) -> Source:
@@ -95,7 +96,10 @@ class Source:
         return self._head
 
     def whole(self) -> bytes | None:
-        """All of a file's bytes when its head read reached the end, else None."""
+        """All of a file's bytes when they were read already (the caller's, or a head read
+        that reached the end), else None."""
+        if self._whole is not None:
+            return self._whole
         if self.path is not None and self._head is not None and len(self._head) < HEAD_BYTES:
             return self._head
         return None
