@@ -81,7 +81,10 @@ _LABELLED = re.compile(
     re.IGNORECASE,
 )
 _PROVIDER_SUFFIX = re.compile(r"^,?\s?(?:MD|M\.D\.|DO|D\.O\.|RN|NP|PA-C|PA|DNP|PhD|DDS|FNP)\b")
-_HONORIFIC = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sr|Sra|Mme|Herr|Frau)\.?\s{1,2})$")
+# Honorifics before a single known surname ("Mr. Garcia"); _AFTER_HONORIFIC (the ASCII
+# walk's starts) is built from the same list, so the two cannot drift apart.
+_HONORIFICS = "Mr|Mrs|Ms|Miss|Mx|Dr|Sr|Sra|Mme|Herr|Frau"
+_HONORIFIC = re.compile(rf"(?:\b(?:{_HONORIFICS})\.?\s{{1,2}})$")
 _DOCTOR = re.compile(r"\bDr\.?\s{1,2}$")
 # Names used as examples in docs, forms and code, not people.
 _PLACEHOLDER_NAMES = frozenset({("john", "doe"), ("jane", "doe"), ("richard", "roe"), ("joe", "bloggs"),
@@ -156,7 +159,7 @@ def _walk_tokens(text: str, base: int, to_bytes, vocabs: tuple, out: list[NameHi
 # after a letter. Only these places are tokenized, not the whole window (tokenizing was
 # three fifths of this pass on source code).
 _PAIR_START = re.compile(r"[A-Z](?<![A-Za-z][A-Z])[A-Za-z'\-]+(?:[\s,^]{1,3}|\s+[A-Za-z]\s*\.?\s*)[A-Z][A-Za-z'\-]")
-_AFTER_HONORIFIC = re.compile(r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sr|Sra|Mme|Herr|Frau)\.?\s{1,3}(?=[A-Z][A-Za-z'\-])")
+_AFTER_HONORIFIC = re.compile(rf"(?:{_HONORIFICS})\.?\s{{1,3}}(?=[A-Z][A-Za-z'\-])")
 
 
 def _walk_candidates(text: str, base: int, vocabs: tuple, out: list[NameHit]) -> None:
