@@ -75,8 +75,9 @@ class Source:
         if self.path is not None:
             whole = self.whole()
             if whole is not None:
-                # The head read reached the end: it is the whole file (most files on a
-                # laptop are this small), so it is not opened and read a second time.
+                # All of the file was read already (by the caller, or by a head read that
+                # reached the end: most files on a laptop are this small), so it is not
+                # opened and read a second time.
                 return io.BytesIO(whole)
             return open(self.path, "rb")
         if self.data is not None:

@@ -38,9 +38,9 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     whole = src.whole()
     if whole is not None and len(whole) <= budget.limits.block_bytes and encoding in _SINGLE_NUL \
             and whole.endswith(b"\n") and b"\x00" not in whole:
-        # Most files on a laptop are this: small, whole in the head already, ending in a
-        # line break. ``blocks`` would give exactly this one block; skipping its
-        # incremental decoder and bookkeeping is a visible share of a folder of code.
+        # Most files on a laptop are this: small, read whole already, ending in a line
+        # break. ``blocks`` would give exactly this one block; skipping its incremental
+        # decoder and bookkeeping is a visible share of a folder of code.
         budget.check_time()
         text: str | bytes = whole if encoding in _ASCII_SAFE and whole.isascii() \
             else whole.decode(encoding, "replace")
