@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from agent.classifier.result import FileResult
+from agent.classifier.result import FileResult, counts_json
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS verdicts (
@@ -97,8 +97,8 @@ class Cache:
             # written a batch at a time (one executemany, one transaction): a statement and
             # a commit per file cost more than the file's lookup
             self._rows.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, self.rules,
-                               result.classification, _counts(result.identifiers),
-                               _counts(result.health), result.format, result.reason,
+                               result.classification, counts_json(result.identifiers),
+                               counts_json(result.health), result.format, result.reason,
                                result.first_evidence))
             self._pending += 1
             now = time.monotonic()
@@ -139,7 +139,3 @@ class Cache:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _counts(kinds: dict[str, int]) -> str:
-    return json.dumps(kinds) if kinds else "{}"  # most files: nothing found

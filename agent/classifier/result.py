@@ -40,8 +40,8 @@ class FileResult:
         """``json.dumps(self.to_json(), ensure_ascii=False)``, built directly: the generic
         encoder was a few percent of a scan that writes a line per file."""
         line = (f'{{"path": {encode_basestring(self.path)}, "classification": '
-                f'{encode_basestring(self.classification)}, "identifiers": {_counts(self.identifiers)}, '
-                f'"health": {_counts(self.health)}, "format": {encode_basestring(self.format)}, '
+                f'{encode_basestring(self.classification)}, "identifiers": {counts_json(self.identifiers)}, '
+                f'"health": {counts_json(self.health)}, "format": {encode_basestring(self.format)}, '
                 f'"bytes": {int(self.bytes)!r}')
         if self.reason:
             line += f', "reason": {encode_basestring(self.reason)}'
@@ -50,7 +50,8 @@ class FileResult:
         return line + "}"
 
 
-def _counts(kinds: dict[str, int]) -> str:
+def counts_json(kinds: dict[str, int]) -> str:
+    """``json.dumps(kinds, ensure_ascii=False)`` for kind -> count ("{}" for most files)."""
     if not kinds:
         return "{}"
     return "{" + ", ".join(f"{encode_basestring(k)}: {int(v)!r}" for k, v in kinds.items()) + "}"
