@@ -1,3 +1,6 @@
+"""DICOM reading: how pydicom is loaded (formats/dicom.py)."""
+
+from __future__ import annotations
 
 
 def test_pydicom_loads_without_requests_and_pillow_which_stay_importable():
