@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from agent.classifier import Cache, scan_paths
     from agent.classifier.engine import get_engine
     from agent.classifier.errors import RuleError
+    from agent.classifier.process import tune
 
     try:
         get_engine()  # compile (or load) the detectors before the first file
@@ -98,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:  # PHIWATCH_ENGINE names no engine
         print(f"phiwatch scan: {e}", file=sys.stderr)
         return 2
+    tune()
     progress = _Progress()
     totals: Counter = Counter()
     found = False
