@@ -182,7 +182,9 @@ def _top_level_key(text: str, key: str) -> bool:
 
 
 # A whole JSON string (escapes kept), a lone quote (a string not closed), or a bracket.
-_JSON_TOKEN = re.compile(r'"((?:[^"\\]|\\[\s\S])*)"|"|[{}\[\]]')
+# The string is written as runs of plain characters between escapes: one alternation per
+# character made the search ~190 us per 8 KiB head.
+_JSON_TOKEN = re.compile(r'"([^"\\]*(?:\\[\s\S][^"\\]*)*)"|"|[{}\[\]]')
 
 
 def _xml_kind(text: str) -> str | None:
