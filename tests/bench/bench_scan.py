@@ -1,6 +1,6 @@
 """Benchmark `phiwatch scan` (run by hand; pytest does not collect tests/bench).
 
-    .venv/bin/python tests/bench/bench_scan.py [--work /tmp/phiwatch-bench] [--mixed-mb 520] [--repeat 3]
+    .venv/bin/python tests/bench/bench_scan.py [--work /tmp/phiwatch-bench] [--mixed-mb 520] [--repeat 5]
 
 Builds, under --work (reused between runs):
 - a mixed laptop-like corpus of >= 500 MB: real source code copied from the installed
@@ -289,7 +289,7 @@ def main() -> None:
     ap.add_argument("--work", default="/tmp/phiwatch-bench")
     ap.add_argument("--mixed-mb", type=int, default=520)
     ap.add_argument("--skip-big", action="store_true", help="skip the 2 GB RSS run")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of scan and grep on the mixed corpus (best kept)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs of scan and grep on the mixed corpus (best kept)")
     ap.add_argument("--presidio-python", default="", help="a python with presidio-analyzer installed")
     ap.add_argument("--only-presidio", action="store_true", help="only the Presidio comparison")
     args = ap.parse_args()
