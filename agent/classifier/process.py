@@ -1,7 +1,9 @@
-"""Process-wide settings for classifying many files in a row: ``phiwatch scan`` and the
-agent's classifier child call ``tune()`` once, after the engine is loaded.
+"""Process-wide settings for classifying many files in a row: ``phiwatch scan`` calls
+``tune()`` once, after the engine is loaded. Both settings were measured on the
+benchmark's mixed corpus (tests/bench/bench_scan.py).
 
-Both settings were measured on the benchmark's mixed corpus (tests/bench/bench_scan.py).
+The agent's classifier child does not call it: it lives on and mostly idles, and the
+freed blocks kept for reuse would stay in its resident memory, which the agent keeps low.
 """
 
 from __future__ import annotations
