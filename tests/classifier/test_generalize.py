@@ -32,6 +32,11 @@ CASES = [
     ("nested.json", '{"patient": {"name": "Dawn Bailey", "dob": "1970-03-04"}, "diagnoses": ["E11.9"]}\n',
      "utf-8", "phi"),
     ("users.csv", "id,first,last,plan\n1,Dawn,Bailey,pro\n2,Kevin,Wright,free\n", "utf-8", "pii"),
+    # claims extracts abbreviate their headers
+    ("claims_abbrev.csv", "pat_fname,pat_lname,icd_cd,svc_dt,billed\nMaria,Lopez,E11.65,2024-02-03,120.00\n"
+     "Kevin,Nguyen,J45.40,2024-02-04,85.50\nSara,Khan,I25.10,2024-02-05,240.00\n", "utf-8", "phi"),
+    ("members.psv", "mbr_first_nm|mbr_last_nm|plan_cd\nAna|Silva|GOLD\nBo|Chen|SILVER\nLuis|Ortiz|GOLD\n",
+     "utf-8", "pii"),
     ("roster.txt", "Employee roster\n\nKatherine Johnson - Analytics\nGrace Hopper - Engineering\n", "utf-8", "pii"),
     ("kv.log", '2024-05-01T10:00:00Z INFO visit {"patient":{"first":"Dawn","last":"Bailey"},"dx":"E11.9"}\n',
      "utf-8", "phi"),
