@@ -10,13 +10,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from agent.classifier.engine import Engine, Hit
-from agent.classifier.names import find_names
+from agent.classifier.names import credited, find_names
 from agent.classifier.units import LazyLine
 
 # Identifier kinds that do not name a person on their own: an IP is mostly infrastructure,
 # a date or a ZIP without a person is not identifying (phi-detection.md 7). They are still
 # counted, but neither make a file `pii` alone nor pair with health information.
 WEAK_KINDS = frozenset({"ip", "date", "zip"})
+# Contact kinds that credit an author in code and documents ("# Author: Jane Roe
+# <jroe@lab.org>" above a "breast cancer classifier" docstring): counted, but not paired
+# with health findings when a credit stands just before them.
+_CREDITED_KINDS = frozenset({"email", "phone", "url"})
 # Free text: an identifier and a health finding this close (bytes) are taken to be about
 # the same person (Purview uses 300 characters for its ICD-10 proximity; a note's header
 # block and its assessment are usually within a few hundred bytes).
@@ -91,6 +95,10 @@ def _first_where(ev: Evidence, kind: str, data: bytes, pos: int, where: str,
     return _locate(data, pos, where, line)
 
 
+def _credited(data: bytes, pos: int) -> bool:
+    return credited(data[max(0, pos - 60):pos].decode("utf-8", "replace"))
+
+
 def _merge_windows(hits: list[Hit], size: int, pad: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for h in hits:
@@ -137,7 +145,8 @@ def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
     for h in hits:
         if h.category == "identifier":
             ev.identifier(h.kind, _first_where(ev, h.kind, data, h.start, where, line))
-            if h.subject == "patient" and h.kind not in WEAK_KINDS:
+            if h.subject == "patient" and h.kind not in WEAK_KINDS and not (
+                    h.kind in _CREDITED_KINDS and _credited(data, h.start)):
                 ids.append((h.start, h.end, h.kind))
         else:
             ev.health_info(h.kind)

@@ -253,7 +253,7 @@ def _name_at(text: str, m1: re.Match[str], m2: re.Match[str], m3: re.Match[str] 
         return used_until
     if _provider(before, text[e2:e2 + 8]):
         subject = "provider"
-    elif _ends(_AUTHOR_TRIGGER, text[max(0, s1 - 60):s1]):
+    elif credited(text[max(0, s1 - 60):s1]):
         subject = "author"
     else:
         subject = "patient"
@@ -281,6 +281,12 @@ class _Utf8Offsets:
         self.bytes += len(self.text[self.chars:i].encode("utf-8"))
         self.chars = i
         return self.bytes
+
+
+def credited(before: str) -> bool:
+    """Text before a finding that credits someone ("Author: Jane Roe <", "Copyright 2024
+    ", "Maintainer: "): a name or contact there belongs to an author, not a patient."""
+    return _ends(_AUTHOR_TRIGGER, before)
 
 
 def _provider(before: str, after: str) -> bool:

@@ -32,6 +32,12 @@ CASES = [
     ("nested.json", '{"patient": {"name": "Dawn Bailey", "dob": "1970-03-04"}, "diagnoses": ["E11.9"]}\n',
      "utf-8", "phi"),
     ("users.csv", "id,first,last,plan\n1,Dawn,Bailey,pro\n2,Kevin,Wright,free\n", "utf-8", "pii"),
+    # a credit in code is an author's, not a patient's: the e-mail counts, the docstring's
+    # disease is no health information about her
+    ("train.py", "# Author: Jane Roe <jroe@wordlab.org>\n\"\"\"Train a breast cancer classifier on "
+     "mammography images.\"\"\"\nimport torch\n", "utf-8", "pii"),
+    ("portal.txt", "Portal message from maria.gomez72@gmail.com: my A1c came back 8.2, should I take "
+     "more metformin?\n", "utf-8", "phi"),
     # claims extracts abbreviate their headers
     ("claims_abbrev.csv", "pat_fname,pat_lname,icd_cd,svc_dt,billed\nMaria,Lopez,E11.65,2024-02-03,120.00\n"
      "Kevin,Nguyen,J45.40,2024-02-04,85.50\nSara,Khan,I25.10,2024-02-05,240.00\n", "utf-8", "phi"),
