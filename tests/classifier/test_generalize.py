@@ -38,6 +38,14 @@ CASES = [
      "mammography images.\"\"\"\nimport torch\n", "utf-8", "pii"),
     ("portal.txt", "Portal message from maria.gomez72@gmail.com: my A1c came back 8.2, should I take "
      "more metformin?\n", "utf-8", "phi"),
+    # procedures, brand names and clinical abbreviations; a phone given as a contact
+    ("called.txt", "Maria Gomez called about her biopsy results.\n", "utf-8", "phi"),
+    ("ob.txt", "Pt is a 34yo F G2P1 at 28 weeks, GDM on insulin. Contact husband at 617-482-0134 "
+     "if no show.\n", "utf-8", "phi"),
+    ("refills.txt", "Refill for Harold Finch: Eliquis 5 mg and Lasix, T2DM and CKD stage 3 on file.\n",
+     "utf-8", "phi"),
+    # CHF is also the Swiss franc: a payments export stays pii
+    ("payments.csv", "customer_name,amount,currency\nMaria Gomez,120.00,CHF\nTom Baker,85.50,CHF\n", "utf-8", "pii"),
     # claims extracts abbreviate their headers
     ("claims_abbrev.csv", "pat_fname,pat_lname,icd_cd,svc_dt,billed\nMaria,Lopez,E11.65,2024-02-03,120.00\n"
      "Kevin,Nguyen,J45.40,2024-02-04,85.50\nSara,Khan,I25.10,2024-02-05,240.00\n", "utf-8", "phi"),
