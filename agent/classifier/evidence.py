@@ -38,6 +38,10 @@ class Evidence:
     strong_identifier: bool = False
     phi_where: str | None = None
     first_where: str | None = None
+    # Free text analysed (bytes, overlaps not counted) and where its first patient
+    # identifier was: a small document is one context (``small_document``).
+    text_bytes: int = 0
+    patient_where: str | None = None
 
     def identifier(self, kind: str, where: str | None, n: int = 1) -> None:
         self.identifiers[kind] += n
@@ -62,6 +66,14 @@ class Evidence:
             self.first_where = self.first_where or other.first_where
         if other.phi:
             self.mark_phi(other.phi_where)
+
+    def small_document(self) -> None:
+        """A document whose free text is no more than a small block (a two-page letter or
+        discharge summary, a short PDF) is one context, as a small block is: a patient
+        identifier on one page and a diagnosis on the next are about the same person."""
+        if not self.phi and self.patient_where is not None and self.health \
+                and self.text_bytes <= SMALL_BLOCK:
+            self.mark_phi(self.patient_where)
 
     def label(self) -> str:
         if self.phi:
@@ -125,6 +137,7 @@ def analyze_text(engine: Engine, text: str | bytes, ev: Evidence, *, where: str 
 
 def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
                   line: int | LazyLine | None = None, overlap_bytes: int = 0) -> None:
+    ev.text_bytes += len(data) - overlap_bytes
     found = [h for h in engine.scan(data) if h.end > overlap_bytes]
     hits = [h for h in found if h.counted]
     near = [h for h in found if h.counted or h.category == "trigger"]
@@ -151,9 +164,13 @@ def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
         else:
             ev.health_info(h.kind)
             health.append(h.start)
-    if ev.phi or not ids or not health:
+    if ev.phi or not ids:
         return
     ids.sort()
+    if ev.patient_where is None and ev.text_bytes <= SMALL_BLOCK:  # else never asked for
+        ev.patient_where = _locate(data, ids[0][0], where, line)
+    if not health:
+        return
     if size <= SMALL_BLOCK:
         ev.mark_phi(_locate(data, ids[0][0], where, line))
         return

@@ -97,6 +97,7 @@ def _member(engine: Engine, m: Member, outer: str) -> FileResult:
 
 def _result(path: str, ev: Evidence, fmt: str, size: int, reason: str | None,
             members: list[FileResult]) -> FileResult:
+    ev.small_document()
     label = ev.label()
     for sub in members:  # the archive's verdict is the highest of its members'
         if RANK[sub.classification] > RANK[label]:

@@ -89,6 +89,21 @@ def test_pdf_every_page(tmp_path):
     assert NAME in d.texts[1].text and MRN in d.texts[2].text
 
 
+def test_a_short_pdf_is_one_context(tmp_path):
+    # the patient on page 1, the diagnosis on page 2: one short letter, one person
+    from agent.classifier import classify_file
+
+    p = write_pdf(tmp_path / "d.pdf", [f"Patient: {NAME}   MRN {MRN}",
+                                        "Assessment: metastatic melanoma, start pembrolizumab."])
+    r = classify_file(p)
+    assert (r.classification, r.first_evidence) == ("phi", "page 1")
+    # pages far apart in a long document are not paired: each page is its own context
+    filler = [f"Quarterly facilities report, section {i}: " + "lighting and HVAC. " * 6 for i in range(60)]
+    p = write_pdf(tmp_path / "long.pdf", [f"Patient: {NAME}   MRN {MRN}", *filler,
+                                           "Assessment: metastatic melanoma."])
+    assert classify_file(p).classification == "pii"
+
+
 def test_pdf_encrypted_with_a_password_is_an_error(tmp_path):
     from pypdf import PdfReader, PdfWriter
 
