@@ -45,6 +45,12 @@ _BINARY_MAGIC = (
 # HL7 v2.5.1 2.5.4: MSH, the field separator, 4 encoding characters (5 from v2.7), the
 # field separator again. Usually "MSH|^~\&|", but any punctuation is legal.
 _HL7 = re.compile(r"\A[\x0b\s]*(MSH|FHS|BHS)([^\w\s])[^\w\s]{4,5}\2")
+# Segments without their MSH (copied out of an interface engine's log or a ticket): a
+# patient or clinical segment id and "|", and a second segment on the next line. The
+# default separators apply (hl7.Message.from_header).
+_HL7_SEGMENTS = re.compile(
+    r"\A[\x0b\s]*(?:PID|PD1|PV1|NK1|EVN|ORC|OBR|OBX|DG1|PR1|AL1|IN1|GT1|NTE|RXE|RXO|RXA|SCH|TXA|MRG|SPM)"
+    r"\|[^\r\n]*[\r\n]+[A-Z][A-Z0-9]{2}\|")
 # ASC X12 ISA: "ISA", the element separator, then ISA01 "00" or another 2-digit qualifier.
 _X12 = re.compile(r"\A\s*ISA([^\w\s])\d\d\1")
 _EML_FIRST = re.compile(r"[A-Za-z][\w-]*:[ \t]")
@@ -99,7 +105,7 @@ def sniff(head: bytes, codec: Callable[[bytes], str | None] = textcodec.detect) 
 def sniff_text(text: str) -> str:
     """The format of a text file from its decoded head."""
     stripped = text.lstrip("\ufeff \t\r\n")
-    if _HL7.match(text):
+    if _HL7.match(text) or _HL7_SEGMENTS.match(text):
         return "hl7"
     if _X12.match(text):
         return "x12"

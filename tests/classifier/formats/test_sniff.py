@@ -97,6 +97,9 @@ def test_binary_formats_by_magic(tmp_path, name, writer, fmt):
         ),
         ("a\tb\tc\n1\t2\t3\n4\t5\t6\n", "tsv"),
         ("a;b;c\n1;2;3\n4;5;6\n", "csv"),
+        # HL7 segments without their MSH; a pipe table whose first header is PID is not
+        ("PID|1||445566^^^HOSP^MR||FINCH^HAROLD||19510822|M\nOBX|1|NM|4548-4^HbA1c^LN||8.1|%\n", "hl7"),
+        ("PID|USER|CMD\n123|root|bash\n456|www|nginx\n", "csv"),
         ("Dear Sir, thank you.\nWe met, briefly, on Monday.\nRegards\n", "text"),
         ("def f(a, b):\n    return g(a, b, c)\n\nprint(f(1, 2))\n", "text"),
     ],
