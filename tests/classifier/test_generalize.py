@@ -49,6 +49,9 @@ CASES = [
     # HL7 segments pasted without their MSH header
     ("segments.txt", "PID|1||445566^^^HOSP^MR||FINCH^HAROLD||19510822|M\n"
      "OBX|1|NM|4548-4^Hemoglobin A1c^LN||8.1|%|4.0-5.6|H\n", "utf-8", "phi"),
+    # vital signs named by their headers only
+    ("vitals.csv", "name,blood_pressure,heart_rate,spo2\nHarold Finch,142/88,77,97%\nAna Silva,118/76,64,99%\n",
+     "utf-8", "phi"),
     # claims extracts abbreviate their headers
     ("claims_abbrev.csv", "pat_fname,pat_lname,icd_cd,svc_dt,billed\nMaria,Lopez,E11.65,2024-02-03,120.00\n"
      "Kevin,Nguyen,J45.40,2024-02-04,85.50\nSara,Khan,I25.10,2024-02-05,240.00\n", "utf-8", "phi"),
