@@ -17,6 +17,16 @@ from agent.classifier.units import LazyLine
 # a date or a ZIP without a person is not identifying (phi-detection.md 7). They are still
 # counted, but neither make a file `pii` alone nor pair with health information.
 WEAK_KINDS = frozenset({"ip", "date", "zip"})
+# Identifiers anyone has (staff, authors, customers): on their own they do not make a text
+# about a patient (see analyze_bytes, `cue`). The others (MRN, date of birth, SSN, member
+# id...) are a patient's, or a person's in a health context.
+_CONTACT_KINDS = frozenset({"name", "email", "phone", "fax", "url", "address"})
+# "my/his/her" and up to two words just before a health word: "her biopsy results".
+_POSSESSIVE = re.compile(rb"(?i)\b(?:my|his|her)\s+(?:[a-z-]+\s+){0,2}\Z")
+# Clinical shorthand that only a note about one person uses: "Pt lives alone", "67 y/o M",
+# "c/o chest pain", "h/o CHF", "s/p CABG", "HPI:", "f/u in 2 wks".
+_NOTE_SHORTHAND = re.compile(
+    rb"(?i)(?<![\w/.])(?:pt|y/o|c/o|h/o|s/p|hpi|f/u)(?![\w/])|\b\d{1,3} ?(?:yo|y/o|-year-old)\b")
 # Contact kinds that credit an author in code and documents ("# Author: Jane Roe
 # <jroe@lab.org>" above a "breast cancer classifier" docstring): counted, but not paired
 # with health findings when a credit stands just before them.
@@ -42,6 +52,8 @@ class Evidence:
     # identifier was: a small document is one context (``small_document``).
     text_bytes: int = 0
     patient_where: str | None = None
+    # health information about a patient was seen (not only topic words: `needs_cue`)
+    patient_health: bool = False
 
     def identifier(self, kind: str, where: str | None, n: int = 1) -> None:
         self.identifiers[kind] += n
@@ -50,8 +62,9 @@ class Evidence:
             if self.first_where is None:
                 self.first_where = where
 
-    def health_info(self, kind: str, n: int = 1) -> None:
+    def health_info(self, kind: str, n: int = 1, about_patient: bool = True) -> None:
         self.health[kind] += n
+        self.patient_health = self.patient_health or about_patient
 
     def mark_phi(self, where: str | None) -> None:
         if not self.phi:
@@ -61,6 +74,7 @@ class Evidence:
     def merge(self, other: Evidence) -> None:
         self.identifiers.update(other.identifiers)
         self.health.update(other.health)
+        self.patient_health = self.patient_health or other.patient_health
         if other.strong_identifier:
             self.strong_identifier = True
             self.first_where = self.first_where or other.first_where
@@ -71,7 +85,7 @@ class Evidence:
         """A document whose free text is no more than a small block (a two-page letter or
         discharge summary, a short PDF) is one context, as a small block is: a patient
         identifier on one page and a diagnosis on the next are about the same person."""
-        if not self.phi and self.patient_where is not None and self.health \
+        if not self.phi and self.patient_where is not None and self.patient_health \
                 and self.text_bytes <= SMALL_BLOCK:
             self.mark_phi(self.patient_where)
 
@@ -147,6 +161,9 @@ def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
     spans = [(0, size)] if size <= SMALL_BLOCK else _merge_windows(near, size, PROXIMITY)
     seen_names: set[int] = set()
     ids: list[tuple[int, int, str]] = []  # (start, end, kind) of person identifiers (patient)
+    # Does the block name a patient? Topic words (a detector's `needs_cue`) pair with
+    # identifiers only then: "the sepsis model" under a staff e-mail is no one's health.
+    cue = False
     for ws, we in spans:
         for nh in find_names(data[ws:we], ws):
             if nh.end > overlap_bytes and nh.start not in seen_names:
@@ -154,6 +171,12 @@ def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
                 ev.identifier("name", _first_where(ev, "name", data, nh.start, where, line))
                 if nh.subject == "patient":
                     ids.append((nh.start, nh.end, "name"))
+                    cue = cue or nh.cue
+    dets = engine.detectors
+    cue = cue or any(h.category == "identifier" and h.subject == "patient"
+                     and h.kind not in WEAK_KINDS and h.kind not in _CONTACT_KINDS for h in hits)
+    if not cue and any(dets[h.det].needs_cue for h in hits):
+        cue = any(_NOTE_SHORTHAND.search(data, ws, we) for ws, we in spans)
     health: list[int] = []
     for h in hits:
         if h.category == "identifier":
@@ -162,8 +185,11 @@ def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
                     h.kind in _CREDITED_KINDS and _credited(data, h.start)):
                 ids.append((h.start, h.end, h.kind))
         else:
-            ev.health_info(h.kind)
-            health.append(h.start)
+            about = cue or not dets[h.det].needs_cue or \
+                _POSSESSIVE.search(data, max(0, h.start - 24), h.start) is not None
+            ev.health_info(h.kind, about_patient=about)
+            if about:
+                health.append(h.start)
     if ev.phi or not ids:
         return
     ids.sort()

@@ -51,16 +51,23 @@ def _ends(pattern: re.Pattern[str], text: str) -> bool:
 
 # "Patient: ", "name=\"", "Name ........ " (dotted leaders of printed forms) before a name;
 # the words carry no leading \b ("inpatient:" counts), as the forward regex had none.
-_PATIENT_TRIGGER = _ending(
-    "patient|pt|name|client|caller|member|subscriber|insured|guarantor|beneficiary|resident|"
-    "re|dear|mr|mrs|ms|miss|mx|this is|my name is|transmission for|opened by|attendee|attendees|"
+# Words that name a patient, or a patient's relative, before a name...
+_PATIENT_WORDS = (
+    "patient|pt|client|caller|member|subscriber|insured|guarantor|beneficiary|resident|"
+    "re|dear|mr|mrs|ms|miss|mx|this is|my name is|"
     "next of kin|nok|guardian|mother|father|spouse|wife|husband|son|daughter|emergency contact|"
-    "decedent|deceased|employee|from|to|cc|"
+    "decedent|deceased|"
     # other languages seen in exports and notes: es, fr, de, it, pt, nl
-    "paciente|nombre|apellido|apellidos|sr|sra|srta|don|doña|nom|prénom|prenom|mme|mlle|"
-    "patientin|herr|frau|vorname|nachname|paziente|cognome|sig|utente|naam|dhr|mevr",
-    r"[:.=,#\"'\-\s]{0,14}\s?",  # forward: \s?[:.=,#"'\-\s]{0,14}$
+    "paciente|sr|sra|srta|don|doña|mme|mlle|patientin|herr|frau|paziente|sig|utente|dhr|mevr"
 )
+# ...and words that announce anyone's name (form fields, mail headers, attendee lists).
+_ANY_PERSON_WORDS = (
+    "name|transmission for|opened by|attendee|attendees|employee|from|to|cc|"
+    "nombre|apellido|apellidos|nom|prénom|prenom|vorname|nachname|cognome|naam"
+)
+_LABEL_GAP = r"[:.=,#\"'\-\s]{0,14}\s?"  # forward: \s?[:.=,#"'\-\s]{0,14}$
+_PATIENT_TRIGGER = _ending(f"{_PATIENT_WORDS}|{_ANY_PERSON_WORDS}", _LABEL_GAP)
+_PATIENT_CUE = _ending(_PATIENT_WORDS, _LABEL_GAP)
 _PROVIDER_TRIGGER = _ending(
     "dr|doctor|provider|physician|prescriber|attending|referring|rendering|surgeon|"
     "signed by|electronically signed by|seen by|np|rn|pa|clinician",
@@ -111,6 +118,9 @@ class NameHit:
     end: int
     score: float
     subject: str  # "patient", "provider" or "author" (credits in code and documents)
+    # a patient label before it ("Patient:", "Mr.", "Dear"), or a FAMILY^GIVEN field:
+    # the text is about a patient (evidence.analyze_bytes)
+    cue: bool = False
 
 
 def _shape(w: str) -> str:
@@ -223,8 +233,9 @@ def _name_at(text: str, m1: re.Match[str], m2: re.Match[str], m3: re.Match[str] 
         # "Mr. Garcia is a 67-year-old...": an honorific and one known surname
         if sh1 == "title" and w1.lower() in last and _HONORIFIC.search(text[max(0, s1 - 8):s1]):
             bs = base + to_bytes(s1)
-            out.append(NameHit(bs, base + to_bytes(e1), 0.7,
-                               "provider" if _DOCTOR.search(text[max(0, s1 - 8):s1]) else "patient"))
+            doctor = _DOCTOR.search(text[max(0, s1 - 8):s1]) is not None
+            out.append(NameHit(bs, base + to_bytes(e1), 0.7, "provider" if doctor else "patient",
+                               cue=not doctor))
             return e1
         return used_until
     a, b = w1.lower(), w2.lower()
@@ -257,7 +268,8 @@ def _name_at(text: str, m1: re.Match[str], m2: re.Match[str], m3: re.Match[str] 
         subject = "author"
     else:
         subject = "patient"
-    out.append(NameHit(base + to_bytes(s1), base + to_bytes(e2), score, subject))
+    cue = subject == "patient" and (g == "^" or (_ends(_PATIENT_CUE, before) and _ends(_LABELLED, before)))
+    out.append(NameHit(base + to_bytes(s1), base + to_bytes(e2), score, subject, cue))
     return e2
 
 

@@ -74,6 +74,10 @@ class Detector:
     # What every match holds: groups of words (one of each, ASCII case ignored) or regexes.
     # A window (or block) without all of them cannot match: the patterns do not run there.
     requires: tuple[tuple[bytes, ...] | re.Pattern[bytes], ...] = ()
+    # A health finding that is about a person only where free text names a patient (see
+    # evidence.analyze_bytes): bare condition words are also the topic of papers, tickets
+    # and models ("the sepsis model", "Pneumonia detection from chest x-rays").
+    needs_cue: bool = False
     fixtures_match: list[str] = field(default_factory=list)
     fixtures_no_match: list[str] = field(default_factory=list)
     source_file: str = ""
@@ -225,7 +229,7 @@ def _detector(spec: dict, path: Path) -> Detector:
         context=_context(spec.get("context"), where, "context"),
         negative=_context(spec.get("negative"), where, "negative"),
         window=(int(window[0]), int(window[1])), terms=terms, term_score=term_score, anchor=anchor,
-        requires=requires,
+        requires=requires, needs_cue=bool(spec.get("needs_patient_cue", False)),
         fixtures_match=[str(s) for s in fx.get("match", ())],
         fixtures_no_match=[str(s) for s in fx.get("no_match", ())],
         source_file=f"{path.parent.name}/{path.name}",

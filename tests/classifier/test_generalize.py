@@ -52,6 +52,22 @@ CASES = [
     # vital signs named by their headers only
     ("vitals.csv", "name,blood_pressure,heart_rate,spo2\nHarold Finch,142/88,77,97%\nAna Silva,118/76,64,99%\n",
      "utf-8", "phi"),
+    # a condition as the topic, not about anyone: papers, tickets, mail about a model
+    ("paper.txt", "Early Prediction of Sepsis from Electronic Health Records\n"
+     "Dawn Bailey (1), Kevin Wright (2)\nCorrespondence: dbailey@stateu.edu\n\nAbstract. Sepsis is a "
+     "leading cause of in-hospital mortality; patients with chronic kidney disease and diabetes were "
+     "over-represented in our cohort of 40,000 ICU stays.\n", "utf-8", "pii"),
+    ("ticket.txt", "PHI-1234 Assigned to: Kevin Wright\nSummary: sepsis alert fires twice for the same "
+     "encounter\nReporter: Dawn Bailey\n", "utf-8", "pii"),
+    ("model.eml", "From: Kevin Wright <kwright@mercyhealth.org>\nTo: team@agency.org\nSubject: sepsis v2\n"
+     "Date: Mon, 6 May 2024 10:00:00 +0000\n\nThe v2 sepsis model is deployed; AUROC 0.84.\n\n"
+     "Kevin Wright\n(617) 482-0134\n", "utf-8", "pii"),
+    ("pneumonia.py", '"""Pneumonia detection from chest x-rays.\n\nContact: dbailey@stateu.edu\n"""\n'
+     "import torch\n", "utf-8", "pii"),
+    # ...and the same words about a patient: a possessive, clinical shorthand
+    ("her_results.txt", "Dawn Bailey called about her biopsy results.\n", "utf-8", "phi"),
+    ("pt_home.txt", "Pt lives at 221 Baker St, Springfield IL 62704; depression and anxiety, stable.\n",
+     "utf-8", "phi"),
     # claims extracts abbreviate their headers
     ("claims_abbrev.csv", "pat_fname,pat_lname,icd_cd,svc_dt,billed\nMaria,Lopez,E11.65,2024-02-03,120.00\n"
      "Kevin,Nguyen,J45.40,2024-02-04,85.50\nSara,Khan,I25.10,2024-02-05,240.00\n", "utf-8", "phi"),
