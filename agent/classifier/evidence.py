@@ -38,6 +38,10 @@ PROXIMITY = 600
 # Blocks this small (a note, a letter, a message) are one context: header and body belong
 # to the same person wherever they sit.
 SMALL_BLOCK = 4096
+# A document that names its patient (a patient label before a name, an MRN, a date of
+# birth) is one context up to this much text: a note's header and its assessment pages
+# later are about the same person. (Longer texts, exports of many notes, pair by proximity.)
+CUED_DOCUMENT = 32 * 1024
 
 
 @dataclass
@@ -54,6 +58,8 @@ class Evidence:
     patient_where: str | None = None
     # health information about a patient was seen (not only topic words: `needs_cue`)
     patient_health: bool = False
+    # a patient identifier with a cue (a labelled name, an MRN...) was seen: see CUED_DOCUMENT
+    patient_cued: bool = False
 
     def identifier(self, kind: str, where: str | None, n: int = 1) -> None:
         self.identifiers[kind] += n
@@ -85,8 +91,9 @@ class Evidence:
         """A document whose free text is no more than a small block (a two-page letter or
         discharge summary, a short PDF) is one context, as a small block is: a patient
         identifier on one page and a diagnosis on the next are about the same person."""
+        limit = CUED_DOCUMENT if self.patient_cued else SMALL_BLOCK
         if not self.phi and self.patient_where is not None and self.patient_health \
-                and self.text_bytes <= SMALL_BLOCK:
+                and self.text_bytes <= limit:
             self.mark_phi(self.patient_where)
 
     def label(self) -> str:
@@ -163,7 +170,7 @@ def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
     ids: list[tuple[int, int, str]] = []  # (start, end, kind) of person identifiers (patient)
     # Does the block name a patient? Topic words (a detector's `needs_cue`) pair with
     # identifiers only then: "the sepsis model" under a staff e-mail is no one's health.
-    cue = False
+    id_cue = False  # a patient identifier that says it is a patient's (see CUED_DOCUMENT)
     for ws, we in spans:
         for nh in find_names(data[ws:we], ws):
             if nh.end > overlap_bytes and nh.start not in seen_names:
@@ -171,10 +178,11 @@ def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
                 ev.identifier("name", _first_where(ev, "name", data, nh.start, where, line))
                 if nh.subject == "patient":
                     ids.append((nh.start, nh.end, "name"))
-                    cue = cue or nh.cue
+                    id_cue = id_cue or nh.cue
     dets = engine.detectors
-    cue = cue or any(h.category == "identifier" and h.subject == "patient"
-                     and h.kind not in WEAK_KINDS and h.kind not in _CONTACT_KINDS for h in hits)
+    id_cue = id_cue or any(h.category == "identifier" and h.subject == "patient"
+                           and h.kind not in WEAK_KINDS and h.kind not in _CONTACT_KINDS for h in hits)
+    cue = id_cue
     if not cue and any(dets[h.det].needs_cue for h in hits):
         cue = any(_NOTE_SHORTHAND.search(data, ws, we) for ws, we in spans)
     health: list[int] = []
@@ -193,7 +201,8 @@ def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
     if ev.phi or not ids:
         return
     ids.sort()
-    if ev.patient_where is None and ev.text_bytes <= SMALL_BLOCK:  # else never asked for
+    ev.patient_cued = ev.patient_cued or id_cue
+    if ev.patient_where is None and ev.text_bytes <= CUED_DOCUMENT:  # else never asked for
         ev.patient_where = _locate(data, ids[0][0], where, line)
     if not health:
         return

@@ -118,8 +118,8 @@ class NameHit:
     end: int
     score: float
     subject: str  # "patient", "provider" or "author" (credits in code and documents)
-    # a patient label before it ("Patient:", "Mr.", "Dear"), or a FAMILY^GIVEN field:
-    # the text is about a patient (evidence.analyze_bytes)
+    # a patient label before it ("Patient:", "Mr.", "Dear"): the text is about a patient
+    # (evidence.analyze_bytes). Not a FAMILY^GIVEN field alone: docs quote them as examples.
     cue: bool = False
 
 
@@ -268,7 +268,7 @@ def _name_at(text: str, m1: re.Match[str], m2: re.Match[str], m3: re.Match[str] 
         subject = "author"
     else:
         subject = "patient"
-    cue = subject == "patient" and (g == "^" or (_ends(_PATIENT_CUE, before) and _ends(_LABELLED, before)))
+    cue = subject == "patient" and _ends(_PATIENT_CUE, before) and _ends(_LABELLED, before)
     out.append(NameHit(base + to_bytes(s1), base + to_bytes(e2), score, subject, cue))
     return e2
 

@@ -68,6 +68,10 @@ CASES = [
     ("her_results.txt", "Dawn Bailey called about her biopsy results.\n", "utf-8", "phi"),
     ("pt_home.txt", "Pt lives at 221 Baker St, Springfield IL 62704; depression and anxiety, stable.\n",
      "utf-8", "phi"),
+    # a long note: the patient in its header, the diagnosis 10 KB further down
+    ("long_note.txt", "Patient: Dawn Bailey   MRN 31759180\n" + "".join(
+        f"Line {i}: vitals stable overnight, ambulating in hallway.\n" for i in range(200))
+     + "Discharge Dx: E11.9\n", "utf-8", "phi"),
     # claims extracts abbreviate their headers
     ("claims_abbrev.csv", "pat_fname,pat_lname,icd_cd,svc_dt,billed\nMaria,Lopez,E11.65,2024-02-03,120.00\n"
      "Kevin,Nguyen,J45.40,2024-02-04,85.50\nSara,Khan,I25.10,2024-02-05,240.00\n", "utf-8", "phi"),

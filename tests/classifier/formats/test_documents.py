@@ -97,8 +97,8 @@ def test_a_short_pdf_is_one_context(tmp_path):
                                         "Assessment: metastatic melanoma, start pembrolizumab."])
     r = classify_file(p)
     assert (r.classification, r.first_evidence) == ("phi", "page 1")
-    # pages far apart in a long document are not paired: each page is its own context
-    filler = [f"Quarterly facilities report, section {i}: " + "lighting and HVAC. " * 6 for i in range(60)]
+    # pages far apart in a long document (over 32 KiB of text) are not paired
+    filler = [f"Quarterly facilities report, section {i}: " + "lighting and HVAC. " * 6 for i in range(300)]
     p = write_pdf(tmp_path / "long.pdf", [f"Patient: {NAME}   MRN {MRN}", *filler,
                                            "Assessment: metastatic melanoma."])
     assert classify_file(p).classification == "pii"
