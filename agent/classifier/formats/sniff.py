@@ -130,13 +130,7 @@ def _ooxml(head: bytes) -> str:
     # header (APPNOTE 4.3.7: name at offset 30, length at 26) and central directory entry (4.3.12:
     # at 46, length at 28). Reading them from the head works on a truncated file too, so a cut xlsx
     # is reported as a corrupt xlsx rather than a corrupt zip.
-    names = set()
-    for sig, size_at, at in ((b"PK\x03\x04", 26, 30), (b"PK\x01\x02", 28, 46)):
-        start = head.find(sig)
-        while start >= 0 and len(names) < 64:
-            n = int.from_bytes(head[start + size_at : start + size_at + 2], "little")
-            names.add(head[start + at : start + at + n])
-            start = head.find(sig, start + 4)
+    names = _zip_names(head)
     package = any(
         n in (b"[Content_Types].xml", b"_rels/.rels") or n.startswith(b"docProps/") for n in names
     )
@@ -148,6 +142,31 @@ def _ooxml(head: bytes) -> str:
         if main in names or (package and any(n.startswith(prefix) for n in names)):
             return kind
     return "zip"
+
+
+def _zip_names(head: bytes) -> set[bytes]:
+    names: set[bytes] = set()
+    # The local headers are followed one to the next (compressed size at 18, extra field
+    # length at 28): a zip that stores another zip or an xlsx uncompressed holds their
+    # headers too, and only the outer archive's own names say what it is.
+    pos = 0
+    while head.startswith(b"PK\x03\x04", pos) and len(names) < 64:
+        n = int.from_bytes(head[pos + 26 : pos + 28], "little")
+        names.add(head[pos + 30 : pos + 30 + n])
+        flags = int.from_bytes(head[pos + 6 : pos + 8], "little")
+        size = int.from_bytes(head[pos + 18 : pos + 22], "little")
+        if (flags & 8 and size == 0) or size == 0xFFFFFFFF:
+            # The size is not in the header (a data descriptor follows the data, bit 3; or
+            # Zip64): the rest of the head is searched for headers instead.
+            for sig, size_at, at in ((b"PK\x03\x04", 26, 30), (b"PK\x01\x02", 28, 46)):
+                start = head.find(sig, pos + 30 + n)
+                while start >= 0 and len(names) < 64:
+                    k = int.from_bytes(head[start + size_at : start + size_at + 2], "little")
+                    names.add(head[start + at : start + at + k])
+                    start = head.find(sig, start + 4)
+            break
+        pos += 30 + n + int.from_bytes(head[pos + 28 : pos + 30], "little") + size
+    return names
 
 
 def _json_kind(text: str) -> str:

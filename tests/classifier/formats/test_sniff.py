@@ -110,6 +110,51 @@ def test_text_formats_by_content(tmp_path, text, fmt):
     assert extract(p).format == fmt
 
 
+def test_a_zip_storing_an_xlsx_is_a_zip_and_its_member_an_xlsx(tmp_path):
+    # the stored xlsx's own headers (xl/workbook.xml...) are in the outer zip's bytes
+    import zipfile
+
+    from agent.classifier import classify_file
+
+    xlsx = write_xlsx(tmp_path / "p.xlsx", {"S": [HEADER, PATIENT_ROW]}).read_bytes()
+    p = tmp_path / "outer.zip"
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("notes.txt", "see the sheet\n")
+        z.writestr("data/patients.xlsx", xlsx)
+    assert sniff(p.read_bytes()) == "zip"
+    r = classify_file(p)
+    assert (r.format, r.classification) == ("zip", "phi")
+    assert [(m.format, m.classification) for m in r.members][-1] == ("xlsx", "phi")
+
+
+def test_an_xlsx_with_data_descriptors_is_an_xlsx(tmp_path):
+    # written to a stream that cannot seek back: sizes follow each part's data (bit 3)
+    import io
+    import zipfile
+
+    src = zipfile.ZipFile(write_xlsx(tmp_path / "p.xlsx", {"S": [HEADER, PATIENT_ROW]}))
+
+    class Unseekable(io.RawIOBase):
+        def __init__(self):
+            self.data = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.data += b
+            return len(b)
+
+    out = Unseekable()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            with z.open(info.filename, "w") as f:
+                f.write(src.read(info))
+    data = bytes(out.data)
+    assert int.from_bytes(data[6:8], "little") & 8  # the first part has a data descriptor
+    assert sniff(data) == "xlsx"
+
+
 def test_truncated_xlsx_is_still_recognised_as_xlsx(tmp_path):
     p = write_xlsx(tmp_path / "a.xlsx", {"S": [HEADER, PATIENT_ROW]})
     data = p.read_bytes()
