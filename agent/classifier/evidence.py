@@ -89,8 +89,10 @@ class Evidence:
 
     def small_document(self) -> None:
         """A document whose free text is no more than a small block (a two-page letter or
-        discharge summary, a short PDF) is one context, as a small block is: a patient
-        identifier on one page and a diagnosis on the next are about the same person."""
+        discharge summary, a short PDF), or CUED_DOCUMENT when it names its patient, is one
+        context, as a small block is: a patient identifier on one page and a diagnosis on
+        the next are about the same person. Tables keep to their rows: their cells are not
+        counted as free text here."""
         limit = CUED_DOCUMENT if self.patient_cued else SMALL_BLOCK
         if not self.phi and self.patient_where is not None and self.patient_health \
                 and self.text_bytes <= limit:
