@@ -17,6 +17,7 @@ free-floating capitalised pair on its own says little and costs time on every li
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import compress
@@ -243,7 +244,7 @@ def _name_at(text: str, m1: re.Match[str], m2: re.Match[str], m3: re.Match[str] 
         given, family = b, a  # "Family, Given" / FAMILY^GIVEN
     else:
         given, family = a, b
-    fn, ln = given in first, family in last
+    fn, ln = _known(given, first), _known(family, last)
     if (given, family) in _PLACEHOLDER_NAMES:
         return used_until
     # The trigger regexes are the dearest step: look them up only where the score
@@ -293,6 +294,22 @@ class _Utf8Offsets:
         self.bytes += len(self.text[self.chars:i].encode("utf-8"))
         self.chars = i
         return self.bytes
+
+
+def _known(word: str, names: frozenset[str]) -> bool:
+    """In a name list as written, or as the lists spell it: one part of a hyphenated name
+    ("García-López", "Jean-Luc"), without the apostrophe ("O'Brien": obrien) or without
+    accents ("Seán": sean). Only looked up when the word itself is not listed."""
+    if word in names:
+        return True
+    if "-" in word:
+        return any(_known(part, names) for part in word.split("-") if len(part) > 1)
+    if "'" in word or "’" in word:
+        return word.replace("'", "").replace("’", "") in names
+    if not word.isascii():
+        plain = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+        return plain != word and plain in names
+    return False
 
 
 def credited(before: str) -> bool:

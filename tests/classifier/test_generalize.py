@@ -72,6 +72,11 @@ CASES = [
     ("long_note.txt", "Patient: Dawn Bailey   MRN 31759180\n" + "".join(
         f"Line {i}: vitals stable overnight, ambulating in hallway.\n" for i in range(200))
      + "Discharge Dx: E11.9\n", "utf-8", "phi"),
+    # names as the lists do not spell them: hyphenated, with an apostrophe, with accents
+    ("clinic_day.txt", "Seen today: Jean-Luc Picard with influenza A; Se\u00e1n O'Brien with asthma.\n",
+     "utf-8", "phi"),
+    ("admit.txt", "Date of admission: 03/14/2024\nName: Harold Finch\nReason: chest pain, rule out MI.\n",
+     "utf-8", "phi"),
     # claims extracts abbreviate their headers
     ("claims_abbrev.csv", "pat_fname,pat_lname,icd_cd,svc_dt,billed\nMaria,Lopez,E11.65,2024-02-03,120.00\n"
      "Kevin,Nguyen,J45.40,2024-02-04,85.50\nSara,Khan,I25.10,2024-02-05,240.00\n", "utf-8", "phi"),
