@@ -90,6 +90,12 @@ def _idlike(v: str) -> bool:
     return len(v.strip()) >= 4 and any(map(str.isdigit, v))
 
 
+def _person_like(v: str) -> bool:
+    # a listed name, written as people write names: not a snake_case key or all lowercase
+    # ("age", "n_prior_admissions" under a "name" key of a feature list)
+    return "_" not in v and not v.islower() and looks_like_name(v)
+
+
 def _namelike(v: str) -> bool:
     return any(map(str.isalpha, v)) and not any(map(str.isdigit, v))
 
@@ -140,7 +146,7 @@ def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) ->
             if category == "identifier" and not negative and col.id_kind is None:
                 if values and _frac(values, CELL_CHECKS.get(kind, _idlike)) >= 0.5:
                     if kind == "name" and _norm(name) in _AMBIGUOUS_NAME_HEADERS and \
-                            _frac(values, looks_like_name) < 0.3:
+                            _frac(values, _person_like) < 0.3:
                         continue  # a "name" column of things, not people (schemas, configs)
                     col.id_kind, col.subject = kind, subject
             elif category == "health" and col.health_kind is None and values:

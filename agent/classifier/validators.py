@@ -227,10 +227,23 @@ _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 
 
+# Dates that forms and test fixtures fill in for "unknown" (the first day systems accept)
+_PLACEHOLDER_DATES = frozenset({(1900, 1, 1), (1901, 1, 1)})
+
+
 def date(s: str) -> bool:
     """A calendar date in one of the usual layouts (ISO, US m/d/y, d Month y, Month d, y,
-    compact YYYYMMDD), years 1900-2100."""
-    return parse_date(s) is not None
+    compact YYYYMMDD), years 1900-2100, other than a placeholder such as 1900-01-01."""
+    d = parse_date(s)
+    return d is not None and d not in _PLACEHOLDER_DATES
+
+
+def record_number(s: str) -> bool:
+    """A record number, not a filler: its digits are not one digit repeated (00000000) or
+    a run of the counting digits (12345678)."""
+    digits = _digits(s)
+    return len(set(digits)) > 1 and digits not in "01234567890123456789" \
+        and digits not in "98765432109876543210"
 
 
 def parse_date(s: str) -> tuple[int, int, int] | None:
@@ -286,6 +299,7 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "vin": vin,
     "gtin": gtin,
     "date": date,
+    "record_number": record_number,
     "us_state_zip": us_state_zip,
     "luhn": lambda s: luhn_ok(_digits(s)),
 }

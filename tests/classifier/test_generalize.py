@@ -77,6 +77,11 @@ CASES = [
      "utf-8", "phi"),
     ("admit.txt", "Date of admission: 03/14/2024\nName: Harold Finch\nReason: chest pain, rule out MI.\n",
      "utf-8", "phi"),
+    # fillers, not people: a feature list under "name" keys, a test fixture's zeros and 1900-01-01
+    ("features.json", '{"features": [{"name": "age"}, {"name": "n_prior_admissions"}, {"name": "icd10_E11"}, '
+     '{"name": "on_insulin"}], "target": "readmit_30d"}', "utf-8", "none"),
+    ("fixtures.py", 'SAMPLE = {"mrn": "00000000", "name": "Test Patient", "dob": "1900-01-01", "dx": "Z00.00"}\n',
+     "utf-8", "none"),
     # claims extracts abbreviate their headers
     ("claims_abbrev.csv", "pat_fname,pat_lname,icd_cd,svc_dt,billed\nMaria,Lopez,E11.65,2024-02-03,120.00\n"
      "Kevin,Nguyen,J45.40,2024-02-04,85.50\nSara,Khan,I25.10,2024-02-05,240.00\n", "utf-8", "phi"),
