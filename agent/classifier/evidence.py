@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from agent.classifier.engine import Engine, Hit
-from agent.classifier.names import credited, find_names
+from agent.classifier.names import CREDIT_REACH, credited, find_names
 from agent.classifier.units import LazyLine
 
 # Identifier kinds that do not name a person on their own: an IP is mostly infrastructure,
@@ -131,7 +131,7 @@ def _first_where(ev: Evidence, kind: str, data: bytes, pos: int, where: str,
 
 
 def _credited(data: bytes, pos: int) -> bool:
-    return credited(data[max(0, pos - 60):pos].decode("utf-8", "replace"))
+    return credited(data[max(0, pos - CREDIT_REACH):pos].decode("utf-8", "replace"))
 
 
 def _merge_windows(hits: list[Hit], size: int, pad: int) -> list[tuple[int, int]]:
@@ -181,25 +181,27 @@ def analyze_bytes(engine: Engine, data: bytes, ev: Evidence, *, where: str = "",
                 if nh.subject == "patient":
                     ids.append((nh.start, nh.end, "name"))
                     id_cue = id_cue or nh.cue
-    dets = engine.detectors
-    id_cue = id_cue or any(h.category == "identifier" and h.subject == "patient"
-                           and h.kind not in WEAK_KINDS and h.kind not in _CONTACT_KINDS for h in hits)
-    cue = id_cue
-    if not cue and any(dets[h.det].needs_cue for h in hits):
-        cue = any(_NOTE_SHORTHAND.search(data, ws, we) for ws, we in spans)
-    health: list[int] = []
+    health_hits: list[Hit] = []
     for h in hits:
         if h.category == "identifier":
             ev.identifier(h.kind, _first_where(ev, h.kind, data, h.start, where, line))
             if h.subject == "patient" and h.kind not in WEAK_KINDS and not (
                     h.kind in _CREDITED_KINDS and _credited(data, h.start)):
                 ids.append((h.start, h.end, h.kind))
+                id_cue = id_cue or h.kind not in _CONTACT_KINDS
         else:
-            about = cue or not dets[h.det].needs_cue or \
-                _POSSESSIVE.search(data, max(0, h.start - 24), h.start) is not None
-            ev.health_info(h.kind, about_patient=about)
-            if about:
-                health.append(h.start)
+            health_hits.append(h)
+    dets = engine.detectors
+    cue = id_cue
+    if not cue and any(dets[h.det].needs_cue for h in health_hits):
+        cue = any(_NOTE_SHORTHAND.search(data, ws, we) for ws, we in spans)
+    health: list[int] = []
+    for h in health_hits:
+        about = cue or not dets[h.det].needs_cue or \
+            _POSSESSIVE.search(data, max(0, h.start - 24), h.start) is not None
+        ev.health_info(h.kind, about_patient=about)
+        if about:
+            health.append(h.start)
     if ev.phi or not ids:
         return
     ids.sort()

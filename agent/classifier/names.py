@@ -265,11 +265,11 @@ def _name_at(text: str, m1: re.Match[str], m2: re.Match[str], m3: re.Match[str] 
         return used_until
     if _provider(before, text[e2:e2 + 8]):
         subject = "provider"
-    elif credited(text[max(0, s1 - 60):s1]):
+    elif credited(text[max(0, s1 - CREDIT_REACH):s1]):
         subject = "author"
     else:
         subject = "patient"
-    cue = subject == "patient" and _ends(_PATIENT_CUE, before) and _ends(_LABELLED, before)
+    cue = subject == "patient" and _labelled_by(_PATIENT_CUE, before)
     out.append(NameHit(base + to_bytes(s1), base + to_bytes(e2), score, subject, cue))
     return e2
 
@@ -312,9 +312,13 @@ def _known(word: str, names: frozenset[str]) -> bool:
     return False
 
 
+CREDIT_REACH = 60  # characters before a finding that a credit may take up
+
+
 def credited(before: str) -> bool:
-    """Text before a finding that credits someone ("Author: Jane Roe <", "Copyright 2024
-    ", "Maintainer: "): a name or contact there belongs to an author, not a patient."""
+    """Text before a finding (its last CREDIT_REACH characters) that credits someone
+    ("Author: Jane Roe <", "Copyright 2024 ", "Maintainer: "): a name or contact there
+    belongs to an author, not a patient."""
     return _ends(_AUTHOR_TRIGGER, before)
 
 
@@ -325,8 +329,12 @@ def _provider(before: str, after: str) -> bool:
 
 def _triggered(before: str, after: str) -> bool:
     """A name announced by a patient label ("Patient:", "Dear") or a provider trigger."""
-    return (_ends(_PATIENT_TRIGGER, before) and _ends(_LABELLED, before)) or \
-        _provider(before, after)
+    return _labelled_by(_PATIENT_TRIGGER, before) or _provider(before, after)
+
+
+def _labelled_by(words: re.Pattern[str], before: str) -> bool:
+    """``before`` ends with one of ``words`` used as a label ("Patient: ", "Mr. ")."""
+    return _ends(words, before) and _ends(_LABELLED, before)
 
 
 def looks_like_name(cell: str) -> bool:
