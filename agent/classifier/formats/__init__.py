@@ -78,6 +78,7 @@ READERS: dict[str, tuple[str, ...]] = {
     "parquet": ("parquet", "units"),
     "sqlite": ("sqlite", "units"),
     "eml": ("eml", "units"),
+    "sql": ("sqldump", "units"),
 }
 
 

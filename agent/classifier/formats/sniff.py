@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable
 
-from agent.classifier.formats import delimited, textcodec
+from agent.classifier.formats import delimited, sqldump, textcodec
 
 # Magic numbers: Gary Kessler's file signature table and each format's spec.
 # DICOM PS3.10 7.1: 128-byte preamble then "DICM". PDF 32000-1 7.5.2: "%PDF-" header,
@@ -119,6 +119,8 @@ def sniff_text(text: str) -> str:
             return kind
     if _looks_like_eml(stripped):
         return "eml"
+    if sqldump.looks_like_dump(stripped):
+        return "sql"
     dialect = delimited.detect(text)
     if dialect is not None:
         return "tsv" if dialect.delimiter == "\t" else "csv"
