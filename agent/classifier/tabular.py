@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain, compress, islice, repeat
 
 from agent.classifier import validators
@@ -151,6 +152,8 @@ def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) ->
                     col.id_kind, col.subject = kind, subject
             elif category == "health" and col.health_kind is None and values:
                 col.health_kind = kind
+        if not entries and not negative and values:
+            col.health_kind = _named_condition(engine, name)
         if col.id_kind or col.health_kind:
             return col
     if negative or not values:
@@ -195,6 +198,23 @@ def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) ->
 
 
 _HEADER_CELL = re.compile(r"[A-Za-z][\w .#/%&'-]{0,63}")
+_HEADER_WORDS = re.compile(r"[_\W]+|(?<=[a-z])(?=[A-Z])")
+# Vocabulary kinds that name a condition or a drug
+_NAMED_KINDS = frozenset({"diagnosis", "medication"})
+
+
+@lru_cache(maxsize=4096)
+def _named_condition(engine: Engine, header: str) -> str | None:
+    """The health kind of a column named after a condition or a drug ("has_diabetes",
+    "HypertensionFlag", "on insulin"): its cells say who has it (yes/no, 0/1, dates), as
+    a Dx column would. Not a look at the cells: "no" says as much about a person."""
+    if len(header) > 64:
+        return None
+    words = _HEADER_WORDS.sub(" ", header).strip().lower()
+    for h in engine.scan(words.encode("utf-8", "replace")):
+        if h.category == "health" and h.kind in _NAMED_KINDS and h.counted:
+            return h.kind
+    return None
 
 
 def _looks_like_header(engine: Engine, row: list[str]) -> bool:

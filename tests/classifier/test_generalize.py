@@ -106,6 +106,15 @@ CASES = [
      '</xs:element></xs:schema>\n', "utf-8", "none"),
     ("example.md", "Call (555) 555-1234 or write to John Doe, 123 Main Street, for the demo diabetes dataset.\n",
      "utf-8", "none"),
+    # a column named after a condition or a drug says who has it, yes or no
+    ("survey.csv", "respondent_email,age,has_diabetes,takes_insulin\nanna.k@example.com,45,yes,no\n"
+     "bob.t@example.com,61,yes,yes\ncarl.m@example.com,38,no,no\n", "utf-8", "phi"),
+    ("flags.csv", "MemberName,HypertensionFlag,StatinUse\nJulia Hart,1,0\nChidi Okoro,0,1\n", "utf-8", "phi"),
+    ("flags_deid.csv", "age_band,has_diabetes,takes_insulin\n40-49,yes,no\n60-69,yes,yes\n", "utf-8", "none"),
+    ("staff_depts.csv", "name,email,department\nGrace Liu,grace.liu@acme.com,Cardiology\n"
+     "Omar Haddad,omar.haddad@acme.com,Oncology\n", "utf-8", "pii"),
+    ("dental.txt", "Patient: Oliver Twist\nDOB: 1999-01-01\nProcedure: root canal therapy, tooth #19 (CDT D3330)\n",
+     "utf-8", "phi"),
     ("changelog.txt", "v2.3.1 (2024-02-01)\n- Fix crash when the patient list is empty (#5521)\n"
      "- Support ICD-10 code E11.9 in the demo fixtures\n- Contact support at 1-800-555-0100\n", "utf-8", "none"),
 ]
