@@ -79,6 +79,7 @@ READERS: dict[str, tuple[str, ...]] = {
     "sqlite": ("sqlite", "units"),
     "eml": ("eml", "units"),
     "sql": ("sqldump", "units"),
+    "fixed-width": ("fixedwidth", "units"),
 }
 
 

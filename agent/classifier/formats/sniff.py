@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable
 
-from agent.classifier.formats import delimited, sqldump, textcodec
+from agent.classifier.formats import delimited, fixedwidth, sqldump, textcodec
 
 # Magic numbers: Gary Kessler's file signature table and each format's spec.
 # DICOM PS3.10 7.1: 128-byte preamble then "DICM". PDF 32000-1 7.5.2: "%PDF-" header,
@@ -124,6 +124,8 @@ def sniff_text(text: str) -> str:
     dialect = delimited.detect(text)
     if dialect is not None:
         return "tsv" if dialect.delimiter == "\t" else "csv"
+    if fixedwidth.detect(text):
+        return "fixed-width"
     return "text"
 
 
