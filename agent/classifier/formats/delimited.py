@@ -48,12 +48,15 @@ class Dialect:
 MAX_PREAMBLE = 5
 
 
-def detect(text: str) -> Dialect | None:
+def detect(text: str, head_lines: list[str] | None = None) -> Dialect | None:
     """The dialect of delimited text from its head, or None when it is not a table.
+    ``head_lines``: ``sample_lines(text)``, when the caller has them already.
 
     Up to MAX_PREAMBLE leading lines with another field count (a report title, "exported
     on ...") are allowed before the table starts."""
-    lines = list(filter(str.strip, _sample_lines(text)))  # blank lines do not count
+    if head_lines is None:
+        head_lines = sample_lines(text)
+    lines = list(filter(str.strip, head_lines))  # blank lines do not count
     if len(lines) < 2:
         return None
     sample = "\n".join(lines)
@@ -125,7 +128,7 @@ def _by_count(item: tuple[int, int]) -> int:
     return item[1]
 
 
-def _sample_lines(text: str) -> list[str]:
+def sample_lines(text: str) -> list[str]:
     """The first SAMPLE_LINES lines of the head (all but a cut last line when it has
     fewer). Splits only as much of the head as needed: a 64 KiB head of code has ~2,000
     lines and 50 are read."""

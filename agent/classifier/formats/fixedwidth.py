@@ -29,7 +29,7 @@ MAX_LINE = 1 << 16
 HEADER_WITHIN = 8  # lines (not blank) the header may come after: report titles, run dates
 MIN_ROWS = 2
 SAMPLE_LINES = 50
-_GAP = re.compile(r"\S {2,}\S")  # two cells apart: most lines of code and prose have none
+HEAD_LINES = 24  # lines, blank or not, the header is looked for in
 _CELLS = re.compile(r"\S+(?: \S+)*")  # cells: words joined by single spaces
 _LABEL = re.compile(r"[A-Za-z][\w.#/()%'-]*(?: [\w.#/()%'-]+){0,3}")
 _RULE = re.compile(r"[\s=_*+-]*")  # "-----  ------" under a header, "=====" between pages
@@ -44,22 +44,24 @@ class Layout:
 
 def detect(text: str, lines: list[str] | None = None) -> Layout | None:
     """The layout of a fixed-width table in the head ``text`` (``lines``: its first
-    lines, when the caller has them), or None."""
-    if not _GAP.search(text, 0, 2048):
-        return None
-    if lines is None:
-        lines = delimited._sample_lines(text)
+    lines, when the caller has them), or None. Most text fails at a substring test per
+    line: no run of two spaces inside any of the first lines."""
+    first = lines if lines is not None else text[:4096].split("\n", HEAD_LINES)[:HEAD_LINES]
     seen = 0
-    for i, line in enumerate(lines):
-        if not line.strip():
+    for i, line in enumerate(first):
+        inner = line.strip()
+        if not inner:
             continue
         seen += 1
         if seen > HEADER_WITHIN:
             return None
-        if "\t" in line or not _GAP.search(line):
+        if "  " not in inner or "\t" in line:
             continue
-        header = _header(line)
-        if header is not None and _rows_fit(lines[i + 1:], header[1]):
+        header = _header(line.rstrip())
+        if header is None:
+            continue
+        rows = (lines if lines is not None else delimited.sample_lines(text))[i + 1:]
+        if _rows_fit(rows, header[1]):
             return Layout(i, header[0], header[1])
     return None
 

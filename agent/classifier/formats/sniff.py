@@ -121,10 +121,11 @@ def sniff_text(text: str) -> str:
         return "eml"
     if sqldump.looks_like_dump(stripped):
         return "sql"
-    dialect = delimited.detect(text)
+    lines = delimited.sample_lines(text)
+    dialect = delimited.detect(text, lines)
     if dialect is not None:
         return "tsv" if dialect.delimiter == "\t" else "csv"
-    if fixedwidth.detect(text):
+    if fixedwidth.detect(text, lines):
         return "fixed-width"
     return "text"
 

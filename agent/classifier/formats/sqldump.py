@@ -48,6 +48,7 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": ""}
 
 # Sniffing (sniff.py): the first statement of the head is SQL, and the head holds a
 # statement with rows or a table definition somewhere.
+_NEVER_FIRST = frozenset("\"'{[<(@!$%&*+,.0123456789:;=>?^`|~")
 _LEAD = re.compile(r"(?:\s+|--[^\n]*|#[^\n]*|/\*(?!!).*?\*/)*", re.S)
 # Statements a dump or seed script starts with, each with the words that follow (prose
 # starts with "Update the README" or "Start the server").
@@ -69,6 +70,8 @@ _HAS_DATA = re.compile(r"^\s*(?:INSERT\s+INTO|REPLACE\s+INTO|COPY\s+\S+.*FROM\s+
 def looks_like_dump(text: str) -> bool:
     """A SQL script: its first statement (after blank lines and comments) is SQL, and it
     inserts rows, copies them in or defines a table somewhere in ``text``."""
+    if text[:1] in _NEVER_FIRST:  # a docstring, JSON, markup: most files stop here
+        return False
     first = _LEAD.match(text).end()
     return bool(_FIRST_STATEMENT.match(text, first)) and bool(_HAS_DATA.search(text, first))
 

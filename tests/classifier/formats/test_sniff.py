@@ -347,11 +347,11 @@ def test_top_level_key_decides_as_first_written():
 
 
 def test_sampled_lines_are_the_first_lines_of_the_whole_head():
-    """delimited._sample_lines may split a prefix of the head, whichever prefix: the lines
+    """delimited.sample_lines may split a prefix of the head, whichever prefix: the lines
     must be the whole head's first SAMPLE_LINES (or all of them, but a cut last one)."""
     import random
 
-    from agent.classifier.formats.delimited import SAMPLE_LINES, _sample_lines
+    from agent.classifier.formats.delimited import SAMPLE_LINES, sample_lines
 
     rng = random.Random(4)
     breaks = ["\n"] * 8 + ["\r\n", "\r", "\x0b", "\x0c", "\x1c", "\u2028"]
@@ -367,4 +367,4 @@ def test_sampled_lines_are_the_first_lines_of_the_whole_head():
             want = whole[:-1]
         else:
             want = whole
-        assert _sample_lines(text) == want
+        assert sample_lines(text) == want
