@@ -60,6 +60,11 @@ class Evidence:
     patient_health: bool = False
     # a patient identifier with a cue (a labelled name, an MRN...) was seen: see CUED_DOCUMENT
     patient_cued: bool = False
+    # condition or procedure words seen without a patient cue in their own block ("Weekly
+    # dialysis schedule" above a table)
+    topic_health: bool = False
+    # where a table's column headed "Patient" (or "Pt Name"...) held its first identifier
+    table_patient: str | None = None
 
     def identifier(self, kind: str, where: str | None, n: int = 1) -> None:
         self.identifiers[kind] += n
@@ -70,7 +75,10 @@ class Evidence:
 
     def health_info(self, kind: str, n: int = 1, about_patient: bool = True) -> None:
         self.health[kind] += n
-        self.patient_health = self.patient_health or about_patient
+        if about_patient:
+            self.patient_health = True
+        else:
+            self.topic_health = True
 
     def mark_phi(self, where: str | None) -> None:
         if not self.phi:
@@ -81,6 +89,7 @@ class Evidence:
         self.identifiers.update(other.identifiers)
         self.health.update(other.health)
         self.patient_health = self.patient_health or other.patient_health
+        self.topic_health = self.topic_health or other.topic_health
         if other.strong_identifier:
             self.strong_identifier = True
             self.first_where = self.first_where or other.first_where
@@ -97,6 +106,11 @@ class Evidence:
         if not self.phi and self.patient_where is not None and self.patient_health \
                 and self.text_bytes <= limit:
             self.mark_phi(self.patient_where)
+        # A table of patients (a column headed so) in a small document whose text names
+        # a condition or a procedure: the text is about them ("Weekly dialysis schedule").
+        if not self.phi and self.table_patient is not None and self.text_bytes <= SMALL_BLOCK \
+                and (self.patient_health or self.topic_health):
+            self.mark_phi(self.table_patient)
 
     def label(self) -> str:
         if self.phi:

@@ -246,6 +246,8 @@ def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
         columns.append(_plan_column(engine, c, header[c] if c < len(header) else None, values))
     typed_id = [(col.index, col.id_kind, col.subject == "patient" and col.id_kind not in WEAK_KINDS)
                 for col in columns if col.id_kind]
+    patient_cols = [c for c, _, strong in typed_id
+                    if strong and c < len(header) and _names_patient(header[c])]
     typed_h = [(col.index, col.health_kind) for col in columns if col.health_kind]
     text_cols = [col.index for col in columns if col.text]
     note_cols = [col.index for col in columns if col.notes]
@@ -256,8 +258,27 @@ def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
     else:
         batches = _batches(chain(sample, rows), BATCH_ROWS)
     for start, batch in batches:
+        if patient_cols and ev.table_patient is None:
+            _patient_row(batch, start, patient_cols, ev, where, base_line)
         _batch(engine, batch, start, typed_id, typed_h, text_cols, ev, where, base_line, width,
                note_cols)
+
+
+# Header words that say a column is about patients ("Patient", "Pt Name", "Paciente")
+_PATIENT_HEADER = re.compile(r"(?i)(?<![a-z])(?:patients?|pt|pat|paciente|patiente?n?)(?![a-z])")
+
+
+def _names_patient(header: str) -> bool:
+    return bool(_PATIENT_HEADER.search(header.replace("_", " ")))
+
+
+def _patient_row(batch: list[list[str]], start: int, cols: list[int], ev: Evidence, where: str,
+                 base_line: int | None) -> None:
+    """Note where a column headed "Patient" first holds a value (Evidence.table_patient)."""
+    for i, row in enumerate(batch):
+        if any(c < len(row) and not is_placeholder(row[c]) for c in cols):
+            ev.table_patient = _row_where(where, base_line, start + i)
+            return
 
 
 def _batches(rows: Iterable[list[str]], size: int) -> Iterator[tuple[int, list[list[str]]]]:

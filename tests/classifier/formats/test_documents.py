@@ -484,3 +484,31 @@ def test_rtf_text_without_markup(tmp_path):
         "Progress note\nPatient: Rosalind Quexley, MRN4417023\n"
         "Dx: E11.9 - Type 2 diabetes; café visit \u2019s ok\n"
     )
+
+
+def _docx(path, paragraphs, table):
+    import docx
+
+    d = docx.Document()
+    for p in paragraphs:
+        d.add_paragraph(p)
+    t = d.add_table(rows=len(table), cols=len(table[0]))
+    for i, row in enumerate(table):
+        for j, v in enumerate(row):
+            t.cell(i, j).text = v
+    d.save(path)
+    return path
+
+
+def test_a_short_document_s_topic_is_about_the_patients_its_table_lists(tmp_path):
+    from agent.classifier import classify_file
+
+    rows = [["Ruth Ginsburg", "3", "MWF"], ["Thurgood Marshall", "5", "TTS"]]
+    sched = _docx(tmp_path / "sched.docx", ["Weekly dialysis schedule"], [["Patient", "Chair", "Days"], *rows])
+    r = classify_file(sched)
+    assert (r.classification, r.first_evidence) == ("phi", "body table row 1")
+    # without the topic, or with a column of people who are not said to be patients
+    plain = _docx(tmp_path / "plain.docx", ["Weekly schedule"], [["Patient", "Chair", "Days"], *rows])
+    staff = _docx(tmp_path / "staff.docx", ["Dialysis unit staff"], [["Name", "Chair", "Days"], *rows])
+    assert classify_file(plain).classification == "pii"
+    assert classify_file(staff).classification == "pii"
