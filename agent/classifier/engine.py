@@ -267,7 +267,7 @@ def _windows(offs: list[int], back: int, fwd: int, n: int) -> list[tuple[int, in
 def _holding(requires: tuple, data: bytes, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The spans that hold what a detector ``requires``: a few substring tests or a short
     regex instead of its patterns over a window that cannot match."""
-    return [(ws, we) for ws, we in spans if holds(requires, data[ws:we])]
+    return [(ws, we) for ws, we in spans if holds(requires, data, ws, we)]
 
 
 def _stop(*_args: object) -> bool:

@@ -254,16 +254,20 @@ def _requires(spec: object, where: str) -> tuple[tuple[bytes, ...] | re.Pattern[
     return tuple(out)
 
 
-def holds(requires: tuple[tuple[bytes, ...] | re.Pattern[bytes], ...], window: bytes) -> bool:
-    """Does ``window`` hold everything a detector's ``requires`` asks for?"""
+def holds(requires: tuple[tuple[bytes, ...] | re.Pattern[bytes], ...], data: bytes, start: int = 0,
+          end: int | None = None) -> bool:
+    """Does ``data[start:end]`` (a window of a block) hold everything a detector's
+    ``requires`` asks for? Regexes search the window in place: no copy of it."""
     low = None
+    if end is None:
+        end = len(data)
     for item in requires:
         if isinstance(item, tuple):
             if low is None:
-                low = window.lower()
+                low = data[start:end].lower()
             if not any(map(low.__contains__, item)):
                 return False
-        elif item.search(window) is None:
+        elif item.search(data, start, end) is None:
             return False
     return True
 
