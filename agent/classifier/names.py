@@ -74,10 +74,12 @@ _PROVIDER_TRIGGER = _ending(
     "signed by|electronically signed by|seen by|np|rn|pa|clinician",
     r"\s{0,3}[:.=,#-]{0,3}\s?",  # forward: \s?[:.=,#-]{0,3}\s{0,3}$
 )
-# Credits in code and documents: names there are authors, not patients.
+# Credits in code and documents, and the people a ticket is assigned to: names there are
+# authors and staff, not patients.
 _AUTHOR_TRIGGER = _ending(
     "copyright|(c)|©|author|authors|written by|contributed by|maintainer|maintainers|maintained by|"
-    "thanks to|created by|developed by|credit|credits|signed-off-by|co-authored-by|reviewed-by",
+    "thanks to|created by|developed by|credit|credits|signed-off-by|co-authored-by|reviewed-by|"
+    "assignee|assigned to|reporter|owner|approved by",
     r"[^\n]{0,40}",  # forward: [^\n]{0,40}$
 )
 # Bare nouns ("Patient", "Client") name whose name follows only as a label ("Patient:",

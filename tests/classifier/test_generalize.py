@@ -106,6 +106,9 @@ CASES = [
      '</xs:element></xs:schema>\n', "utf-8", "none"),
     ("example.md", "Call (555) 555-1234 or write to John Doe, 123 Main Street, for the demo diabetes dataset.\n",
      "utf-8", "none"),
+    # the people a ticket is assigned to are staff: their names do not pair with its codes
+    ("ticket.md", "JIRA-4412: Dashboard shows wrong count of diabetic patients for clinic 12. Steps: "
+     "open cohort view, filter by E11.9. Expected 1,204; got 1,402. Assignee: Maria Lopez\n", "utf-8", "pii"),
     # a column named after a condition or a drug says who has it, yes or no
     ("survey.csv", "respondent_email,age,has_diabetes,takes_insulin\nanna.k@example.com,45,yes,no\n"
      "bob.t@example.com,61,yes,yes\ncarl.m@example.com,38,no,no\n", "utf-8", "phi"),
