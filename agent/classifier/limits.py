@@ -9,6 +9,7 @@ that names the limit and never the content.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from agent.classifier.units import ExtractionError
@@ -70,6 +71,20 @@ class Budget:
                 f"text over {_size(self.limits.max_text_bytes)} per file; rest not scanned",
                 partial=True,
             )
+
+    def lines(self, readline: Callable[[int], str], max_line: int) -> Iterator[str]:
+        """Lines from ``readline`` (each cut at ``max_line``), charged as text and the clock
+        checked every 1024 lines: a readline-per-line reader's accounting."""
+        n = chars = 0
+        while line := readline(max_line):
+            n += 1
+            chars += len(line)
+            if not n & 1023:
+                self.check_time()
+                self.add_text(chars)
+                chars = 0
+            yield line
+        self.add_text(chars)
 
     def add_expanded(self, n: int) -> None:
         self.expanded += n

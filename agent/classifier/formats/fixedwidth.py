@@ -135,33 +135,20 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     if before:
         yield TextBlock("\n".join(before) + "\n", where="before the table", line=1)
     yield Table(header=list(layout.header), first_row_line=layout.header_line + 2,
-                rows=_rows(chain(head[layout.header_line + 1:], _lines(stream)), stream, layout,
-                           budget))
+                rows=_rows(stream, head[layout.header_line + 1:], layout, budget))
 
 
-def _lines(stream: io.TextIOWrapper) -> Iterator[str]:
-    while line := stream.readline(MAX_LINE):
-        yield line.rstrip("\n")
-
-
-def _rows(lines: Iterator[str], stream: io.TextIOWrapper, layout: Layout,
+def _rows(stream: io.TextIOWrapper, head: list[str], layout: Layout,
           budget: Budget) -> Iterator[list[str]]:
     header = list(layout.header)
-    n = chars = 0
     with stream:
-        for line in lines:
-            n += 1
-            chars += len(line)
-            if not n & 1023:
-                budget.check_time()
-                budget.add_text(chars)
-                chars = 0
-                if n > budget.limits.max_rows:
-                    raise ExtractionError(
-                        f"table over {budget.limits.max_rows} rows; rest not scanned", partial=True)
+        lines = chain(head, (ln.rstrip("\n") for ln in budget.lines(stream.readline, MAX_LINE)))
+        for n, line in enumerate(lines, 1):
+            if n > budget.limits.max_rows:
+                raise ExtractionError(
+                    f"table over {budget.limits.max_rows} rows; rest not scanned", partial=True)
             if not line.strip() or _RULE.fullmatch(line):
                 yield []  # keeps row numbers in step with lines
                 continue
             cells = cut(line, layout.starts)
             yield [] if cells == header else cells  # the header again, on the next page
-    budget.add_text(chars)

@@ -233,19 +233,7 @@ def lines(src: Source, budget: Budget) -> Iterator[tuple[int, Any]]:
     """(line number, parsed value or the raw line when it is not JSON) for each line."""
     encoding = textcodec.detect(src.head()) or "latin-1"
     with io.TextIOWrapper(src.open(), encoding=encoding, errors="replace") as stream:
-        n = 0
-        chars = 0
-        while True:
-            line = stream.readline(MAX_LINE)
-            if not line:
-                budget.add_text(chars)
-                return
-            n += 1
-            chars += len(line)
-            if not n & 1023:
-                budget.check_time()
-                budget.add_text(chars)
-                chars = 0
+        for n, line in enumerate(budget.lines(stream.readline, MAX_LINE), 1):
             s = line.strip()
             if not s:
                 continue

@@ -93,3 +93,14 @@ def test_no_value_of_a_report_leaks(tmp_path):
     blob += b"".join(f.read_bytes() for f in (tmp_path / "home").rglob("*") if f.is_file())
     planted = ["00381245", "HARRIS", "DEREK", "19620311", "NGUYEN", "MORALES"]
     assert [v for v in planted if v.encode() in blob] == []
+
+
+def test_rows_count_against_the_row_limit(tmp_path):
+    from agent.classifier.limits import Limits
+
+    p = tmp_path / "long.txt"
+    p.write_text("MRN       NAME            DX\n" + "".join(
+        f"{i:08d}  PATIENT, ANN    ASTHMA\n" for i in range(300)))
+    d = drain(p, Limits(max_rows=100))
+    assert d.format == "fixed-width"
+    assert d.error is not None and d.error.partial and "over 100 rows" in d.error.reason
