@@ -27,6 +27,7 @@ MAX_LINE = 1 << 20
 MAX_STATEMENT = 64 << 20  # characters of one INSERT (mysqldump writes ~1 MB ones)
 TEXT_BATCH = 1 << 18  # characters of other lines handed over as one TextBlock
 COPY_BATCH = 1024  # rows of a COPY block per event
+ROW_BATCH = 1024  # rows of an INSERT per event
 
 # A table name as dumps write it: "public"."patients", `clinic`.`patients`, [dbo].[pt].
 _NAME = r'(?:"[^"]+"|`[^`]+`|\[[^\]]+\]|[\w$]+)(?:\s*\.\s*(?:"[^"]+"|`[^`]+`|\[[^\]]+\]|[\w$]+))*'
@@ -154,12 +155,12 @@ class _Dump:
             m = _INSERT.match(line)
             if m:
                 statement = self._statement(line)
-                rows, complete = _values(statement, m.end())
+                values = _Values(statement, m.end(), self._budget)
                 name = _table_name(m["name"])
                 header = _column_list(m["cols"]) if m["cols"] else self._columns.get(name, ())
-                if rows:
+                for rows in values.batches():
                     yield ("insert", name, header, rows)
-                if not complete:  # cut short (the file ends inside it): the rest as text
+                if not values.complete:  # cut short (the file ends inside it): the rest as text
                     yield ("text", start, statement)
                 continue
             m = _COPY.match(line)
@@ -182,10 +183,12 @@ class _Dump:
         """The statement that starts on ``first``: lines up to one that ends it (a ";" at
         the end, outside quotes and brackets), or to the end of the file. A line that
         starts a statement after a line ending in ";" ends it too: a quote this reader
-        takes wrongly (a backslash in a PostgreSQL string) must not swallow the dump."""
+        takes wrongly (a backslash in a PostgreSQL string) must not swallow the dump.
+        Each line is looked at once (_Ends), however long the statement."""
         parts = [first]
         size = len(first)
-        while not (parts[-1].rstrip().endswith(";") and _complete("".join(parts))):
+        ends = _Ends()
+        while not ends.feed(parts[-1]):
             line = self._next()
             if not line:
                 break
@@ -198,6 +201,7 @@ class _Dump:
             if size > MAX_STATEMENT:
                 raise ExtractionError(f"SQL statement over {MAX_STATEMENT >> 20} MiB near line "
                                       f"{self.line}; rest not scanned", partial=True)
+            self._budget.check_time()
         return "".join(parts)
 
     def _copy(self, name: str, header: tuple[str, ...]) -> Iterator[tuple]:
@@ -215,64 +219,96 @@ class _Dump:
             yield ("copy", name, header, batch)
 
 
-def _complete(statement: str) -> bool:
-    """Does the statement end with a ";" outside strings and brackets?"""
-    depth = 0
-    last = ""
-    pos = 0
-    n = len(statement)
-    while pos < n:
-        m = _TOKEN.match(statement, pos)
-        if m is None:
-            return False  # a quote that does not close (yet)
-        tok = m.group()
-        pos = m.end()
-        if tok == "(":
-            depth += 1
-        elif tok == ")":
-            depth -= 1
-        if not tok.isspace():
-            last = tok
-    return last == ";" and depth <= 0
+class _Ends:
+    """Whether the statement fed so far, line by line, has ended: its last line ends in
+    ";" outside quotes (' and ", doubled or backslash-escaped inside) and brackets."""
+
+    _SPECIAL = re.compile(r"""['"()\\]""")
+
+    def __init__(self) -> None:
+        self.quote: str | None = None
+        self.depth = 0
+        self.escaped = False
+
+    def feed(self, line: str) -> bool:
+        for m in self._SPECIAL.finditer(line):
+            c = m.group()
+            if self.escaped:
+                self.escaped = False
+                if m.start() == self._escape_at + 1:
+                    continue
+            if self.quote is not None:
+                if c == "\\":
+                    self.escaped, self._escape_at = True, m.start()
+                elif c == self.quote:
+                    self.quote = None
+            elif c in "'\"":
+                self.quote = c
+            elif c == "(":
+                self.depth += 1
+            elif c == ")":
+                self.depth -= 1
+        self.escaped = False  # an escape at the end of a line escapes the line break
+        return self.quote is None and self.depth <= 0 and line.rstrip().endswith(";")
 
 
-def _values(statement: str, pos: int) -> tuple[list[list[str]], bool]:
-    """The rows of ``VALUES (..), (..);`` from ``pos``, and whether the list was whole."""
-    rows: list[list[str]] = []
-    row: list[str] | None = None
-    cell: list[str] = []
-    depth = 0
-    done = False  # past the row list (ON CONFLICT ..., ON DUPLICATE KEY UPDATE ...)
-    n = len(statement)
-    while pos < n:
-        m = _TOKEN.match(statement, pos)
-        if m is None:
-            return rows, False  # an unclosed quote: the statement was cut
-        tok = m.group()
-        pos = m.end()
-        if tok == "(":
-            depth += 1
-            if depth == 1 and not done:
-                row, cell = [], []
-                continue
-        elif tok == ")":
-            depth -= 1
-            if depth == 0 and row is not None:
+class _Values:
+    """The rows of ``VALUES (..), (..);`` from ``pos``, in batches of ``ROW_BATCH`` (a
+    mysqldump statement holds thousands: parsed all at once, a 64 MiB one would take
+    ~0.5 GB of lists). ``complete``, once read through: whether the list was whole."""
+
+    def __init__(self, statement: str, pos: int, budget: Budget) -> None:
+        self.statement, self.pos, self.budget = statement, pos, budget
+        self.complete = False
+
+    def batches(self) -> Iterator[list[list[str]]]:
+        statement, pos, budget = self.statement, self.pos, self.budget
+        rows: list[list[str]] = []
+        row: list[str] | None = None
+        cell: list[str] = []
+        depth = 0
+        done = False  # past the row list (ON CONFLICT ..., ON DUPLICATE KEY UPDATE ...)
+        tokens = 0
+        n = len(statement)
+        while pos < n:
+            m = _TOKEN.match(statement, pos)
+            if m is None:  # an unclosed quote: the statement was cut
+                break
+            tok = m.group()
+            pos = m.end()
+            tokens += 1
+            if not tokens & 0xFFFF:  # a long statement: the clock, now and then
+                budget.check_time()
+            if tok == "(":
+                depth += 1
+                if depth == 1 and not done:
+                    row, cell = [], []
+                    continue
+            elif tok == ")":
+                depth -= 1
+                if depth == 0 and row is not None:
+                    row.append(_cell(cell))
+                    rows.append(row)
+                    row = None
+                    if len(rows) >= ROW_BATCH:
+                        yield rows
+                        rows = []
+                    continue
+            elif tok == "," and depth == 1 and row is not None:
                 row.append(_cell(cell))
-                rows.append(row)
-                row = None
+                cell = []
                 continue
-        elif tok == "," and depth == 1 and row is not None:
-            row.append(_cell(cell))
-            cell = []
-            continue
-        elif tok == ";" and depth == 0:
-            return rows, True
-        elif depth == 0 and tok != "," and not tok.isspace():
-            done = True
-        if depth >= 1 and not tok.isspace():
-            cell.append(tok)
-    return rows, depth == 0 and row is None
+            elif tok == ";" and depth == 0:
+                self.complete = True
+                break
+            elif depth == 0 and tok != "," and not tok.isspace():
+                done = True
+            if depth >= 1 and not tok.isspace():
+                cell.append(tok)
+        else:
+            self.complete = depth == 0 and row is None
+        if rows:
+            yield rows
 
 
 def _cell(tokens: list[str]) -> str:

@@ -177,3 +177,19 @@ def test_no_value_of_a_dump_leaks(tmp_path):
     planted = ["Rosalind", "Quexley", "Bartholomew", "Dwyer", "Marchetti", "1961-04-02",
                "1948-11-30", "grace.liu@example.com", "Omar Haddad", "415-555-0133"]
     assert [v for v in planted if v.encode() in blob] == []
+
+
+def test_a_long_insert_is_read_in_batches_of_rows():
+    from agent.classifier.limits import Budget
+
+    statement = "INSERT INTO t VALUES " + ",".join(f"({i},'x')" for i in range(2500)) + ";"
+    values = sqldump._Values(statement, statement.index("VALUES") + 6, Budget())
+    assert [len(b) for b in values.batches()] == [1024, 1024, 452]
+    assert values.complete
+
+
+def test_a_long_insert_stops_at_the_time_budget(tmp_path):
+    p = tmp_path / "slow.sql"
+    p.write_text("INSERT INTO t (a, b) VALUES " + ",".join(f"({i},'n{i}')" for i in range(300_000)) + ";\n")
+    d = drain(p, Limits(time_budget_s=0.05))
+    assert d.error is not None and d.error.partial and "time budget" in d.error.reason
