@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -24,6 +25,7 @@ from tests.classifier.formats.conftest import (
     write_xlsx,
     zip_bytes,
 )
+from tests.classifier.formats.test_fixedwidth import CENSUS
 from tests.classifier.formats.test_records import ADT, BUNDLE, _ccda
 
 
@@ -55,13 +57,16 @@ def seeds(tmp_path_factory) -> dict[str, bytes]:
         "hl7": ADT.encode(),
         "ccda": _ccda("<patient><name><given>A</given></name></patient>").encode(),
         "csv": csv_bytes(),
+        "sql": (Path(__file__).resolve().parents[2] / "fixtures" / "sqldump" / "mysql_patients.sql").read_bytes(),
+        "fixed-width": CENSUS.encode(),
     }
     return files
 
 
 @pytest.mark.filterwarnings("ignore")  # pytest resets warning filters per test; see quiet.py
 @pytest.mark.parametrize(
-    "kind", ["xlsx", "docx", "pdf", "dcm", "sqlite", "parquet", "zip", "fhir", "hl7", "ccda", "csv"]
+    "kind", ["xlsx", "docx", "pdf", "dcm", "sqlite", "parquet", "zip", "fhir", "hl7", "ccda", "csv",
+             "sql", "fixed-width"]
 )
 def test_mutated_files_end_in_units_or_a_reason(tmp_path, seeds, kind):
     rnd = random.Random(kind)  # deterministic per format
