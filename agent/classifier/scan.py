@@ -29,7 +29,7 @@ from agent.classifier.units import ExtractionError, Member, Record, Table, TextB
 # Formats that are text underneath: when their parser gives up, the bytes are still read.
 TEXT_FORMATS = frozenset({"json", "jsonl", "xml", "fhir-json", "fhir-xml", "ccda-xml", "hl7", "csv",
                           "tsv", "ipynb", "html", "eml", "x12", "sql",
-                          "fixed-width"})
+                          "fixed-width", "vertical"})
 # Folders that never hold user files worth a look, skipped while walking.
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox",
                        ".mypy_cache", ".pytest_cache", ".ruff_cache"})

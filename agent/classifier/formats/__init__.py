@@ -80,6 +80,7 @@ READERS: dict[str, tuple[str, ...]] = {
     "eml": ("eml", "units"),
     "sql": ("sqldump", "units"),
     "fixed-width": ("fixedwidth", "units"),
+    "vertical": ("vertical", "units"),
 }
 
 

@@ -35,6 +35,9 @@ _PREFIXES = (2048, 4096, 16384)  # characters of the head that usually hold SAMP
 # A header cell names a column: words, spaces and a little punctuation ("D.O.B.", "MRN#",
 # "Pt Name", "dx_code"), no digits-only values, no e-mail or dates.
 _HEADER_CELL = re.compile(r"[^\W\d][\w .#/()%?&:'-]{0,63}")  # any script: "Prénom", "Âge"
+# The rules and the row count psql and mysql print around a query's result.
+_RULE = re.compile(r"[\s+|=:-]*-{3}[\s+|=:-]*")
+_ROW_COUNT = re.compile(r"\s*\(\d+ rows?\)\s*")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ def detect(text: str, head_lines: list[str] | None = None) -> Dialect | None:
     if head_lines is None:
         head_lines = sample_lines(text)
     lines = list(filter(str.strip, head_lines))  # blank lines do not count
+    if "---" in text:  # a query result as psql or mysql prints it: rules and "(2 rows)" are no rows
+        lines = [ln for ln in lines if not _RULE.fullmatch(ln) and not _ROW_COUNT.fullmatch(ln)]
     if len(lines) < 2:
         return None
     sample = "\n".join(lines)
@@ -154,7 +159,14 @@ def sample_lines(text: str) -> list[str]:
 
 def is_header(row: list[str]) -> bool:
     cells = [c.strip() for c in row]
+    if len(cells) > 2:  # a bordered table's "| id | name |" has an empty cell at each end
+        cells = cells[1 if not cells[0] else 0:-1 if not cells[-1] else None]
     return bool(cells) and all(c and _HEADER_CELL.fullmatch(c) for c in cells)
+
+
+def _is_rule(row: list[str]) -> bool:
+    """A table's rule ("+----+-----+", "----+----", "|---|:--|") as a parsed row."""
+    return bool(row) and _RULE.fullmatch(" ".join(row)) is not None
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
@@ -170,10 +182,13 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     except csv.Error:
         stream.close()
         raise ExtractionError("corrupt csv: unreadable first row") from None
+    line = 1
+    while first is not None and _is_rule(first):  # "+----+-----+" above a mysql header
+        line = reader.line_num + 1
+        first = next(reader, None)
     if first is None:
         stream.close()
         return
-    line = 1
     if dialect.preamble:
         preamble = []
         while first is not None and len(first) != dialect.fields and len(preamble) < MAX_PREAMBLE:

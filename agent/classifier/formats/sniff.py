@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable
 
-from agent.classifier.formats import delimited, fixedwidth, sqldump, textcodec
+from agent.classifier.formats import delimited, fixedwidth, sqldump, textcodec, vertical
 
 # Magic numbers: Gary Kessler's file signature table and each format's spec.
 # DICOM PS3.10 7.1: 128-byte preamble then "DICM". PDF 32000-1 7.5.2: "%PDF-" header,
@@ -121,6 +121,8 @@ def sniff_text(text: str) -> str:
         return "eml"
     if sqldump.looks_like_dump(stripped):
         return "sql"
+    if stripped[:1] in "-*" and vertical.looks_vertical(stripped):
+        return "vertical"
     lines = delimited.sample_lines(text)
     dialect = delimited.detect(text, lines)
     if dialect is not None:
