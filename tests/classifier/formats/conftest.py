@@ -167,3 +167,23 @@ def csv_bytes() -> bytes:
 @pytest.fixture
 def planted() -> dict[str, str]:
     return {"name": NAME, "ssn": SSN, "mrn": MRN}
+
+
+def scan_output(target: Path, tmp_path: Path) -> bytes:
+    """Every byte `phiwatch scan` writes for ``target``: stdout and stderr in both output
+    formats, and every file under its PHIWATCH_HOME (the cache); paths taken out."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PHIWATCH_")}
+    env["PHIWATCH_HOME"] = str(tmp_path / "home")
+    blob = b""
+    for args in (["--format", "jsonl"], ["--format", "table"]):
+        p = subprocess.run([sys.executable, "-m", "agent", "scan", str(target), *args],
+                           capture_output=True, env=env, cwd=root, timeout=120)
+        assert p.returncode == 1, p.stderr[-2000:]
+        blob += p.stdout + p.stderr
+    blob += b"".join(f.read_bytes() for f in (tmp_path / "home").rglob("*") if f.is_file())
+    return blob.replace(str(target).encode(), b"")

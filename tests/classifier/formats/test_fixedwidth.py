@@ -7,7 +7,7 @@ import pytest
 from agent.classifier import classify_file
 from agent.classifier.formats import fixedwidth
 from agent.classifier.formats.sniff import sniff_text
-from tests.classifier.formats.conftest import drain
+from tests.classifier.formats.conftest import drain, scan_output
 
 CENSUS = (
     "RPT0042  CLINIC DAILY CENSUS                        PAGE 1\n"
@@ -74,23 +74,9 @@ def test_sniffed_as_a_report():
 
 
 def test_no_value_of_a_report_leaks(tmp_path):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "census.txt").write_text(CENSUS)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHIWATCH_")}
-    env["PHIWATCH_HOME"] = str(tmp_path / "home")
-    blob = b""
-    for args in (["--format", "jsonl"], ["--format", "table"]):
-        p = subprocess.run([sys.executable, "-m", "agent", "scan", str(tmp_path / "in"), *args],
-                           capture_output=True, env=env, cwd=Path(__file__).resolve().parents[3],
-                           timeout=120)
-        assert p.returncode == 1, p.stderr[-2000:]
-        blob += p.stdout + p.stderr
-    blob += b"".join(f.read_bytes() for f in (tmp_path / "home").rglob("*") if f.is_file())
+    blob = scan_output(tmp_path / "in", tmp_path)
     planted = ["00381245", "HARRIS", "DEREK", "19620311", "NGUYEN", "MORALES"]
     assert [v for v in planted if v.encode() in blob] == []
 

@@ -59,6 +59,7 @@ def seeds(tmp_path_factory) -> dict[str, bytes]:
         "csv": csv_bytes(),
         "sql": (Path(__file__).resolve().parents[2] / "fixtures" / "sqldump" / "mysql_patients.sql").read_bytes(),
         "fixed-width": CENSUS.encode(),
+        "vertical": (Path(__file__).resolve().parents[2] / "fixtures" / "query_output" / "psql_expanded.txt").read_bytes(),
     }
     return files
 
@@ -66,7 +67,7 @@ def seeds(tmp_path_factory) -> dict[str, bytes]:
 @pytest.mark.filterwarnings("ignore")  # pytest resets warning filters per test; see quiet.py
 @pytest.mark.parametrize(
     "kind", ["xlsx", "docx", "pdf", "dcm", "sqlite", "parquet", "zip", "fhir", "hl7", "ccda", "csv",
-             "sql", "fixed-width"]
+             "sql", "fixed-width", "vertical"]
 )
 def test_mutated_files_end_in_units_or_a_reason(tmp_path, seeds, kind):
     rnd = random.Random(kind)  # deterministic per format

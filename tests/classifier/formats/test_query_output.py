@@ -9,7 +9,7 @@ import pytest
 
 from agent.classifier import classify_file
 from agent.classifier.formats.sniff import sniff_text
-from tests.classifier.formats.conftest import drain
+from tests.classifier.formats.conftest import drain, scan_output
 
 OUT = Path(__file__).resolve().parents[2] / "fixtures" / "query_output"
 ROWS = [["Rosalind", "Quexley", "1961-04-02", "E11.9"], ["Ines", "Marchetti", "1990-07-15", "F32.9"]]
@@ -55,3 +55,9 @@ def test_saved_query_results_about_patients_are_phi(name):
 ])
 def test_sniffing(text, fmt):
     assert sniff_text(text) == fmt
+
+
+def test_no_value_of_a_query_result_leaks(tmp_path):
+    blob = scan_output(OUT, tmp_path)
+    planted = ["Rosalind", "Quexley", "Marchetti", "1961-04-02", "1990-07-15"]
+    assert [v for v in planted if v.encode() in blob] == []

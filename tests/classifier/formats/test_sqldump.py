@@ -12,7 +12,7 @@ from agent.classifier import classify_file
 from agent.classifier.formats import sqldump
 from agent.classifier.formats.sniff import sniff_text
 from agent.classifier.limits import Limits
-from tests.classifier.formats.conftest import drain
+from tests.classifier.formats.conftest import drain, scan_output
 
 DUMPS = Path(__file__).resolve().parents[2] / "fixtures" / "sqldump"
 PATIENT_HEADER = ["id", "first_name", "last_name", "dob", "dx_code", "note"]
@@ -159,21 +159,7 @@ def test_sniffing_a_dump(text, fmt):
 
 
 def test_no_value_of_a_dump_leaks(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[3]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PHIWATCH_")}
-    env["PHIWATCH_HOME"] = str(tmp_path / "home")
-    blob = b""
-    for args in (["--format", "jsonl"], ["--format", "table"]):
-        p = subprocess.run([sys.executable, "-m", "agent", "scan", str(DUMPS), *args],
-                           capture_output=True, env=env, cwd=root, timeout=120)
-        assert p.returncode == 1, p.stderr[-2000:]
-        blob += p.stdout + p.stderr
-    blob += b"".join(f.read_bytes() for f in (tmp_path / "home").rglob("*") if f.is_file())
-    blob = blob.replace(str(DUMPS).encode(), b"")
+    blob = scan_output(DUMPS, tmp_path)
     planted = ["Rosalind", "Quexley", "Bartholomew", "Dwyer", "Marchetti", "1961-04-02",
                "1948-11-30", "grace.liu@example.com", "Omar Haddad", "415-555-0133"]
     assert [v for v in planted if v.encode() in blob] == []
