@@ -203,17 +203,29 @@ _HEADER_WORDS = re.compile(r"[_\W]+|(?<=[a-z])(?=[A-Z])")
 _NAMED_KINDS = frozenset({"diagnosis", "medication"})
 
 
+# Words around a condition in a column name that keep it about the condition: "has",
+# "flag", "hx", "dx date"... ("cancer_research_donor" is about a donor, not a cancer).
+_CONDITION_FILLER = frozenset(
+    "has had have is was on takes taking took uses use user using current currently ever prior "
+    "history hx of dx diagnosed diagnosis with flag flags ind indicator yn y n status any self "
+    "reported family fam date onset age at since type".split())
+
+
 @lru_cache(maxsize=4096)
 def _named_condition(engine: Engine, header: str) -> str | None:
     """The health kind of a column named after a condition or a drug ("has_diabetes",
     "HypertensionFlag", "on insulin"): its cells say who has it (yes/no, 0/1, dates), as
-    a Dx column would. Not a look at the cells: "no" says as much about a person."""
+    a Dx column would. Not a look at the cells: "no" says as much about a person. The
+    name's other words must be filler ("has", "flag", "use"): "pain_points" is not."""
     if len(header) > 64:
         return None
     words = _HEADER_WORDS.sub(" ", header).strip().lower()
-    for h in engine.scan(words.encode("utf-8", "replace")):
+    data = words.encode("utf-8", "replace")
+    for h in engine.scan(data):
         if h.category == "health" and h.kind in _NAMED_KINDS and h.counted:
-            return h.kind
+            rest = (data[:h.start] + b" " + data[h.end:]).decode("utf-8", "replace").split()
+            if all(w in _CONDITION_FILLER for w in rest):
+                return h.kind
     return None
 
 

@@ -113,6 +113,9 @@ CASES = [
     ("survey.csv", "respondent_email,age,has_diabetes,takes_insulin\nanna.k@example.com,45,yes,no\n"
      "bob.t@example.com,61,yes,yes\ncarl.m@example.com,38,no,no\n", "utf-8", "phi"),
     ("flags.csv", "MemberName,HypertensionFlag,StatinUse\nJulia Hart,1,0\nChidi Okoro,0,1\n", "utf-8", "phi"),
+    # other words in the column's name: about something else ("pain points", a donor)
+    ("donors.csv", "name,email,cancer_research_donor,pain_points\nGrace Liu,grace@x.org,yes,pricing\n"
+     "Omar Haddad,omar@x.org,no,support\n", "utf-8", "pii"),
     ("flags_deid.csv", "age_band,has_diabetes,takes_insulin\n40-49,yes,no\n60-69,yes,yes\n", "utf-8", "none"),
     ("staff_depts.csv", "name,email,department\nGrace Liu,grace.liu@acme.com,Cardiology\n"
      "Omar Haddad,omar.haddad@acme.com,Oncology\n", "utf-8", "pii"),
