@@ -280,8 +280,14 @@ def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
 _PATIENT_HEADER = re.compile(r"(?i)(?<![a-z])(?:patients?|pt|pat|paciente|patiente?n?)(?![a-z])")
 
 
+# ...unless they name a staff role ("Patient Coordinator", "Patient Care Tech")
+_STAFF_ROLE = re.compile(r"(?i)(?<![a-z])(?:coordinator|navigator|advocate|liaison|services|relations|"
+                         r"experience|care|access|representative|rep|manager|educator|transport)(?![a-z])")
+
+
 def _names_patient(header: str) -> bool:
-    return bool(_PATIENT_HEADER.search(header.replace("_", " ")))
+    h = header.replace("_", " ")
+    return bool(_PATIENT_HEADER.search(h)) and not _STAFF_ROLE.search(h)
 
 
 def _patient_row(batch: list[list[str]], start: int, cols: list[int], ev: Evidence, where: str,
