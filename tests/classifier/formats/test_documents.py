@@ -510,8 +510,8 @@ def test_a_short_document_s_topic_is_about_the_patients_its_table_lists(tmp_path
     # without the topic, or with a column of people who are not said to be patients
     plain = _docx(tmp_path / "plain.docx", ["Weekly schedule"], [["Patient", "Chair", "Days"], *rows])
     staff = _docx(tmp_path / "staff.docx", ["Dialysis unit staff"], [["Name", "Chair", "Days"], *rows])
-    navigators = _docx(tmp_path / "nav.docx", ["Oncology patient navigators"],
-                       [["Patient Navigator", "Chair", "Days"], *rows])
+    navigators = _docx(tmp_path / "nav.docx", ["Dialysis patient navigators"],
+                       [["Patient Navigator", "Phone"], ["Mary Johnson", "x4410"], ["James Smith", "x4411"]])
     assert classify_file(plain).classification == "pii"
     assert classify_file(staff).classification == "pii"
     assert classify_file(navigators).classification != "phi"
