@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
-from agent.classifier.formats import quiet, sniff
+from agent.classifier.formats import quiet, sniff, text
 from agent.classifier.formats.source import HEAD_BYTES, Source
 from agent.classifier.limits import DEFAULT_LIMITS, Budget, Limits
 from agent.classifier.units import ExtractionError, PlainRows, Table, Unit
@@ -135,6 +135,10 @@ def extract_source(src: Source, budget: Budget, depth: int) -> Extraction:
         fmt = sniff.sniff(src.head(), lambda _head: src.codec())
     except OSError as e:
         raise ExtractionError(_os_reason(e)) from None
+    if fmt == "text":  # most files: small, read whole, one block (no I/O left to guard)
+        block = text.whole_block(src, budget)
+        if block is not None:
+            return Extraction(fmt, iter((block,)), src.size or 0)
     return Extraction(fmt, _guarded(fmt, extractor(fmt)(src, budget, depth)), src.size or 0)
 
 

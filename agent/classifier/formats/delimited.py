@@ -60,11 +60,13 @@ def detect(text: str, head_lines: list[str] | None = None) -> Dialect | None:
     if head_lines is None:
         head_lines = sample_lines(text)
     lines = list(filter(str.strip, head_lines))  # blank lines do not count
-    if "---" in text:  # a query result as psql or mysql prints it: rules and "(2 rows)" are no rows
-        lines = [ln for ln in lines if not _RULE.fullmatch(ln) and not _ROW_COUNT.fullmatch(ln)]
+    sample = "\n".join(lines)
+    if "---" in sample:  # a query result as psql or mysql prints it: rules and "(2 rows)" are no rows
+        lines = [ln for ln in lines if not (("---" in ln and _RULE.fullmatch(ln)) or
+                                            (ln.endswith(("row)", "rows)")) and _ROW_COUNT.fullmatch(ln)))]
+        sample = "\n".join(lines)
     if len(lines) < 2:
         return None
-    sample = "\n".join(lines)
     best: tuple[tuple[float, int], Dialect] | None = None
     # A table needs 90% of the rows past a preamble (at most MAX_PREAMBLE) to share one
     # width of 2+ fields: with fewer rows of any such width, a delimiter cannot win (exact

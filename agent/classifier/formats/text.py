@@ -33,20 +33,30 @@ _SINGLE_NUL = {"utf-8", "utf-8-sig", "latin-1"}
 _ASCII_SAFE = {"utf-8", "latin-1"}
 
 
-def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+def whole_block(src: Source, budget: Budget) -> TextBlock | None:
+    """The one block of a small file read whole already and ending in a line break, or
+    None. Most files on a laptop are this: ``blocks`` would give exactly this block, and
+    skipping its incremental decoder and bookkeeping (and, in formats.extract_source, the
+    generators around it) is a visible share of a folder of code."""
     encoding = src.codec() or "latin-1"
     whole = src.whole()
-    if whole is not None and len(whole) <= budget.limits.block_bytes and encoding in _SINGLE_NUL \
-            and whole.endswith(b"\n") and b"\x00" not in whole:
-        # Most files on a laptop are this: small, read whole already, ending in a line
-        # break. ``blocks`` would give exactly this one block; skipping its incremental
-        # decoder and bookkeeping is a visible share of a folder of code.
-        budget.check_time()
-        text: str | bytes = whole if encoding in _ASCII_SAFE and whole.isascii() \
-            else whole.decode(encoding, "replace")
-        budget.add_text(len(text))
-        yield TextBlock(text, where="line 1", line=1)
+    if whole is None or len(whole) > budget.limits.block_bytes or encoding not in _SINGLE_NUL \
+            or not whole.endswith(b"\n") or b"\x00" in whole:
+        return None
+    budget.check_time()
+    text: str | bytes = whole if encoding in _ASCII_SAFE and whole.isascii() \
+        else whole.decode(encoding, "replace")
+    budget.add_text(len(text))
+    return TextBlock(text, where="line 1", line=1)
+
+
+def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    block = whole_block(src, budget)
+    if block is not None:
+        yield block
         return
+    encoding = src.codec() or "latin-1"
+    whole = src.whole()
     with src.open() as stream:
         lines = _newlines_before(src.path) if src.path is not None and whole is None else None
         yield from blocks(stream, encoding, budget, newlines_before=lines, ascii_bytes=True)
