@@ -112,15 +112,19 @@ def _text_blocks(group: Iterator[tuple], budget: Budget) -> Iterator[TextBlock]:
     parts: list[str] = []
     size = 0
     first_line = None
+    at = 0  # the line the next part starts on: skipped blank lines come back as line breaks
     for _, line_no, text in group:
         if first_line is None:
-            first_line = line_no
+            first_line = at = line_no
+        if line_no > at:
+            parts.append("\n" * (line_no - at))
         parts.append(text)
         size += len(text)
+        at = line_no + text.count("\n")
         if size >= TEXT_BATCH:
             budget.add_text(size)
             yield TextBlock("".join(parts), where=f"line {first_line}", line=first_line)
-            parts, size, first_line = [], 0, None
+            parts, size, first_line = [], 0, None  # the next part opens a block at its own line
     if parts:
         budget.add_text(size)
         yield TextBlock("".join(parts), where=f"line {first_line}", line=first_line)

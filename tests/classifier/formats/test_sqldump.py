@@ -179,3 +179,12 @@ def test_a_long_insert_stops_at_the_time_budget(tmp_path):
     p.write_text("INSERT INTO t (a, b) VALUES " + ",".join(f"({i},'n{i}')" for i in range(300_000)) + ";\n")
     d = drain(p, Limits(time_budget_s=0.05))
     assert d.error is not None and d.error.partial and "time budget" in d.error.reason
+
+
+def test_a_finding_in_the_dump_s_text_is_located_on_its_line(tmp_path):
+    p = tmp_path / "notes.sql"
+    p.write_text("-- seed\n\nCREATE TABLE t (a int);\n\n\n-- note: patient Rosalind Quexley, SSN 536-90-4399\n"
+                 "INSERT INTO t VALUES (1);\n")
+    r = classify_file(p)
+    assert r.format == "sql" and r.identifiers.get("ssn") == 1
+    assert r.first_evidence == "line 6"
