@@ -33,7 +33,7 @@ ROW_BATCH = 1024  # rows of an INSERT per event
 _NAME = r'(?:"[^"]+"|`[^`]+`|\[[^\]]+\]|[\w$]+)(?:\s*\.\s*(?:"[^"]+"|`[^`]+`|\[[^\]]+\]|[\w$]+))*'
 _INSERT = re.compile(
     rf"\s*(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE|OR\s+\w+)\s+)*"
-    rf"INTO\s+(?P<name>{_NAME})\s*(?:\((?P<cols>[^()]*)\))?\s*VALUES?\s*", re.I)
+    rf"(?:INTO\s+)?(?P<name>{_NAME})\s*(?:\((?P<cols>[^()]*)\))?\s*VALUES?\s*", re.I)
 _COPY = re.compile(rf"\s*COPY\s+(?P<name>{_NAME})\s*(?:\((?P<cols>[^()]*)\))?\s+FROM\s+stdin\b", re.I)
 _CREATE = re.compile(
     rf"\s*CREATE\s+(?:(?:GLOBAL|LOCAL)\s+)?(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+"
@@ -54,7 +54,7 @@ _LEAD = re.compile(r"(?:\s+|--[^\n]*|#[^\n]*|/\*(?!!).*?\*/)*", re.S)
 # Statements a dump or seed script starts with, each with the words that follow (prose
 # starts with "Update the README" or "Start the server").
 _FIRST_STATEMENT = re.compile(
-    r"(?:SET\s+(?:[\w@.]+\s*(?:=|TO\b)|NAMES\b)|"
+    r"(?:SET\s+(?:[\w@.]+\s*(?:=|TO\b)|NAMES\b|\w+\s+(?:ON|OFF)\b)|"
     r"CREATE\s+(?:TABLE|DATABASE|SCHEMA|(?:UNIQUE\s+)?INDEX|SEQUENCE|VIEW|TYPE|EXTENSION|"
     r"FUNCTION|OR\s+REPLACE|TEMP|TEMPORARY|UNLOGGED)\b|"
     r"(?:INSERT|REPLACE)\s+INTO\b|COPY\s+\S+\s*(?:\(|FROM\b)|BEGIN(?:\s+TRANSACTION)?\s*;|"
@@ -63,8 +63,8 @@ _FIRST_STATEMENT = re.compile(
     r"ALTER\s+(?:TABLE|DATABASE|SEQUENCE|SCHEMA)\b|UPDATE\s+\S+\s+SET\b|DELETE\s+FROM\b|"
     r"\\(?:restrict|connect|c)\b|/\*!)", re.I)
 _STATEMENT_START = re.compile(r"(?:INSERT|REPLACE|COPY|CREATE|UPDATE|DELETE|ALTER|DROP|SET|SELECT|"
-                              r"LOCK|UNLOCK|COMMIT|BEGIN)\b", re.I)
-_HAS_DATA = re.compile(r"^\s*(?:INSERT\s+INTO|REPLACE\s+INTO|COPY\s+\S+.*FROM\s+stdin|CREATE\s+TABLE)\b",
+                              r"LOCK|UNLOCK|COMMIT|BEGIN)\b|GO\s*$", re.I)
+_HAS_DATA = re.compile(r"^\s*(?:INSERT\s+(?:INTO\b|\[)|REPLACE\s+INTO\b|COPY\s+\S+.*FROM\s+stdin\b|CREATE\s+TABLE\b)",
                        re.I | re.M)
 
 
@@ -186,8 +186,10 @@ class _Dump:
     def _statement(self, first: str) -> str:
         """The statement that starts on ``first``: lines up to one that ends it (a ";" at
         the end, outside quotes and brackets), or to the end of the file. A line that
-        starts a statement after a line ending in ";" ends it too: a quote this reader
-        takes wrongly (a backslash in a PostgreSQL string) must not swallow the dump.
+        starts a statement (or SQL Server's "GO") ends it too, where no quote or bracket
+        is open or after a line ending in ";": scripts without semicolons, and a quote
+        this reader takes wrongly (a backslash in a PostgreSQL string), must not swallow
+        the dump.
         Each line is looked at once (_Ends), however long the statement."""
         parts = [first]
         size = len(first)
@@ -196,7 +198,7 @@ class _Dump:
             line = self._next()
             if not line:
                 break
-            if parts[-1].rstrip().endswith(";") and _STATEMENT_START.match(line):
+            if (ends.balanced or parts[-1].rstrip().endswith(";")) and _STATEMENT_START.match(line):
                 self._back = line
                 self.line -= 1
                 break
@@ -253,7 +255,11 @@ class _Ends:
             elif c == ")":
                 self.depth -= 1
         self.escaped = False  # an escape at the end of a line escapes the line break
-        return self.quote is None and self.depth <= 0 and line.rstrip().endswith(";")
+        return self.balanced and line.rstrip().endswith(";")
+
+    @property
+    def balanced(self) -> bool:
+        return self.quote is None and self.depth <= 0
 
 
 class _Values:

@@ -188,3 +188,13 @@ def test_a_finding_in_the_dump_s_text_is_located_on_its_line(tmp_path):
     r = classify_file(p)
     assert r.format == "sql" and r.identifiers.get("ssn") == 1
     assert r.first_evidence == "line 6"
+
+
+def test_a_sql_server_script_without_semicolons():
+    d = drain(DUMPS / "mssql_generated.sql")
+    assert d.format == "sql"
+    assert [(t.header, rows) for t, rows in d.tables] == [
+        (["PatientName", "DOB", "Diagnosis"], [["Rosalind Quexley", "1961-04-02", "Type 2 diabetes"]]),
+        (["PatientName", "DOB", "Diagnosis"], [["Ines Marchetti", "1990-07-15", "asthma"]]),
+    ]
+    assert classify_file(DUMPS / "mssql_generated.sql").classification == "phi"
