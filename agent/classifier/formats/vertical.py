@@ -20,6 +20,7 @@ from agent.classifier.limits import Budget
 from agent.classifier.units import ExtractionError, Table, Unit
 
 MAX_LINE = 1 << 20
+MAX_FIELDS = 10_000
 _PSQL = re.compile(r"-\[ RECORD \d+ \]-*(?:\+-*)?\s*")
 _MYSQL = re.compile(r"\*{5,} \d+\. row \*{5,}\s*")
 _START = re.compile(r"\A\s*(?:-\[ RECORD 1 \]-*(?:\+-*)?|\*{5,} 1\. row \*{5,})[ \t]*\r?\n")
@@ -51,14 +52,20 @@ def _rows(first: dict[str, str], records: Iterator[dict[str, str]], header: list
 
 
 def _records(lines: Iterator[str]) -> Iterator[dict[str, str]]:
-    """Each record as {key: value}; a value's continuation lines (psql's "+" wraps) join it."""
+    """Each record as {key: value}; a value's continuation lines (psql's "+" wraps) join it.
+    A record is no wider than MAX_FIELDS (a file of "k | v" lines under one record mark
+    would otherwise grow one dict without bound)."""
     rec: dict[str, str] = {}
     last = None
+    done = 0  # records handed over: before the first, the file can still be read as text
     for raw in lines:
+        if len(rec) > MAX_FIELDS:
+            raise ExtractionError(f"vertical record over {MAX_FIELDS} fields", partial=done > 0)
         line = raw.rstrip("\r\n")
         if _PSQL.fullmatch(line) or _MYSQL.fullmatch(line):
             if rec:
                 yield rec
+                done += 1
             rec, last = {}, None
             continue
         key, sep, value = _split(line)

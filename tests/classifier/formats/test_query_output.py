@@ -61,3 +61,13 @@ def test_no_value_of_a_query_result_leaks(tmp_path):
     blob = scan_output(OUT, tmp_path)
     planted = ["Rosalind", "Quexley", "Marchetti", "1961-04-02", "1990-07-15"]
     assert [v for v in planted if v.encode() in blob] == []
+
+
+def test_a_record_wider_than_the_limit_ends_the_read(tmp_path):
+    p = tmp_path / "wide.txt"
+    p.write_text("-[ RECORD 1 ]+-----\n" + "".join(f"k{i} | v\n" for i in range(10_050)))
+    d = drain(p)
+    assert d.format == "vertical"
+    assert d.error is not None and "over 10000 fields" in d.error.reason
+    r = classify_file(p)  # nothing read yet: the file is read as text instead
+    assert r.classification == "none" and r.reason == "vertical record over 10000 fields; read as text"
