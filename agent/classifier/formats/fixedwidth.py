@@ -28,6 +28,7 @@ from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
 MAX_LINE = 1 << 16
 HEADER_WITHIN = 8  # lines (not blank) the header may come after: report titles, run dates
 MIN_ROWS = 2
+MAX_COLUMNS = 200  # a printed report is not wider; a line of thousands of labels is not one
 SAMPLE_LINES = 50
 HEAD_LINES = 24  # lines, blank or not, the header is looked for in
 _CELLS = re.compile(r"\S+(?: \S+)*")  # cells: words joined by single spaces
@@ -69,7 +70,7 @@ def detect(text: str, lines: list[str] | None = None) -> Layout | None:
 def _header(line: str) -> tuple[tuple[str, ...], tuple[int, ...]] | None:
     # cells are apart by 2+ spaces: a single space joins the words of one cell
     merged = [(m.group(), m.start()) for m in _CELLS.finditer(line)]
-    if len(merged) < 3 or not all(_LABEL.fullmatch(t) for t, _ in merged):
+    if not 3 <= len(merged) <= MAX_COLUMNS or not all(_LABEL.fullmatch(t) for t, _ in merged):
         return None
     from agent.classifier.rules import default_rules, header_kinds
 
