@@ -13,6 +13,7 @@ from PyInstaller.archive.readers import CArchiveReader
 
 from agent import __version__
 from tests.installers.helpers import ROOT, skip_if_not_implemented
+from tests.leaks import found
 
 # The first test builds the binary (1.5 to 3 minutes on 2 busy cores): above the 300 s default.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -103,12 +104,11 @@ def test_scan_gives_the_same_verdicts_as_the_package(binary, source, corpus, tmp
     # No PHI value escapes the frozen build either: nothing in its output, and nothing in
     # its home that the package's own run did not write too (the classifier's caches, e.g.
     # its compiled name lexicon, are the classifier tests' business; freezing adds none).
-    leaks = [v for v in corpus.planted_values() if v in frozen.stdout or v in frozen.stderr]
-    assert not leaks
+    assert not found(corpus.planted_values(), frozen.stdout + frozen.stderr)
 
     def found_under(home: Path) -> set[str]:
-        blobs = [f.read_bytes() for f in home.rglob("*") if f.is_file()]
-        return {v for v in corpus.planted_values() if any(v.encode() in b for b in blobs)}
+        blobs = [f.read_bytes().decode("utf-8", "replace") for f in home.rglob("*") if f.is_file()]
+        return {v for b in blobs for v in found(corpus.planted_values(), b)}
 
     assert found_under(tmp_path / "bin") <= found_under(tmp_path / "pkg")
 

@@ -14,6 +14,7 @@ import pytest
 
 from agent import logs
 from tests.cli import run_agent
+from tests.leaks import found
 
 
 def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
@@ -21,13 +22,10 @@ def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
 
 
 def _leaks(values: set[str], blobs: dict[str, bytes]) -> list[tuple[str, str]]:
-    # Exact, case-sensitive substrings, as the corpus evaluation counts them (a
-    # case-folded match finds "Carrie" in the outbox schema's comment "carries").
-    found = []
+    hits = []
     for name, blob in blobs.items():
-        text = blob.decode("utf-8", "replace")
-        found += [(name, v) for v in values if v in text]
-    return found
+        hits += [(name, v) for v in found(values, blob.decode("utf-8", "replace"))]
+    return hits
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import run_agent
+from tests.leaks import found
 from tests.transport.tlsproxy import TLSRelay
 
 REPO = Path(__file__).resolve().parents[2]
@@ -337,8 +338,7 @@ def _planted_hits(values: set[str], blobs: dict[str, bytes]) -> list[str]:
     """Names of the places where a planted value appears (never the value itself)."""
     hits = []
     for where, blob in blobs.items():
-        text = blob.decode("utf-8", "replace")
-        if any(v in text for v in values):
+        if found(values, blob.decode("utf-8", "replace")):
             hits.append(where)
     return hits
 
