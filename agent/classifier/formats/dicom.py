@@ -64,7 +64,9 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
         size = fp.seek(0, 2)
         fp.seek(0)
         try:
-            ds = pydicom.dcmread(fp, stop_before_pixels=True, defer_size=4096)
+            # force: a data set without the preamble and "DICM" (sniff.py's raw DICOM)
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, defer_size=4096,
+                                 force=src.head()[128:132] != b"DICM")
         except InvalidDicomError:
             raise ExtractionError("corrupt dicom: not a DICOM file") from None
         except (EOFError, ValueError, KeyError, OSError, TypeError, AttributeError) as e:

@@ -75,6 +75,8 @@ def sniff(head: bytes, codec: Callable[[bytes], str | None] = textcodec.detect) 
         return "text"
     if len(head) >= 132 and head[128:132] == b"DICM":
         return "dicom"
+    if head[:2] in _DICOM_RAW_GROUPS and _raw_dicom(head):
+        return "dicom"
     if head.startswith(_ZIP):
         return _ooxml(head)
     if head.startswith(b"\x1f\x8b"):
@@ -100,6 +102,47 @@ def sniff(head: bytes, codec: Callable[[bytes], str | None] = textcodec.detect) 
     if encoding is None:
         return "binary"
     return sniff_text(textcodec.decode_head(head, encoding))
+
+
+# A DICOM data set without the Part 10 preamble and "DICM" (ACR-NEMA files, some PACS and
+# modality exports; pydicom reads them with force=True): it starts with an element of the
+# file meta group or the identifying group (0002 or 0008, little endian).
+_DICOM_RAW_GROUPS = (b"\x02\x00", b"\x08\x00")
+_DICOM_VRS = frozenset(b"AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM "
+                       b"UC UI UL UN UR US UT UV".split())
+_DICOM_LONG_VRS = frozenset(b"OB OD OF OL OV OW SQ SV UC UN UR UT UV".split())
+
+
+def _raw_dicom(head: bytes) -> bool:
+    """Do the first bytes parse as DICOM elements: at least three, in ascending tag order,
+    each with a valid VR (explicit VR) or a short length (implicit VR), the first ones in
+    group 0002 or 0008? (PS3.5 7.1: tag, VR, length, value.) Binary files that start with
+    08 00 or 02 00 fail within the first element or two."""
+    pos, last, n = 0, -1, 0
+    explicit = head[4:6] in _DICOM_VRS
+    while n < 3:
+        if pos + 8 > len(head):
+            return False
+        group = int.from_bytes(head[pos:pos + 2], "little")
+        tag = (group << 16) | int.from_bytes(head[pos + 2:pos + 4], "little")
+        if tag <= last or group not in (0x0002, 0x0008) and n < 2:
+            return False
+        if explicit:
+            vr = head[pos + 4:pos + 6]
+            if vr not in _DICOM_VRS:
+                return False
+            if vr in _DICOM_LONG_VRS:
+                length, pos = int.from_bytes(head[pos + 8:pos + 12], "little"), pos + 12
+            else:
+                length, pos = int.from_bytes(head[pos + 6:pos + 8], "little"), pos + 8
+        else:
+            length, pos = int.from_bytes(head[pos + 4:pos + 8], "little"), pos + 8
+        if length == 0xFFFFFFFF or length > 4096:  # a sequence or a long value this early: give up
+            return length == 0xFFFFFFFF and n >= 2
+        pos += length
+        last = tag
+        n += 1
+    return True
 
 
 def sniff_text(text: str) -> str:
