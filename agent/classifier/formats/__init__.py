@@ -63,6 +63,7 @@ READERS: dict[str, tuple[str, ...]] = {
     "fhir-xml": ("fhir", "xml_units"),
     "ccda-xml": ("ccda", "units"),
     "xlsx": ("xlsx", "units"),
+    "ods": ("ods", "units"),
     "docx": ("docx", "units"),
     "pptx": ("docx", "pptx_units"),
     "ole2": ("ole2", "units"),

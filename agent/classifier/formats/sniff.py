@@ -180,6 +180,10 @@ def _ooxml(head: bytes) -> str:
     # header (APPNOTE 4.3.7: name at offset 30, length at 26) and central directory entry (4.3.12:
     # at 46, length at 28). Reading them from the head works on a truncated file too, so a cut xlsx
     # is reported as a corrupt xlsx rather than a corrupt zip.
+    # OpenDocument (ODF 1.2 part 3, 3.3): the first member is "mimetype", stored, its
+    # content the media type
+    if head[30:38] == b"mimetype" and b"opendocument.spreadsheet" in head[38:160]:
+        return "ods"
     names = _zip_names(head)
     package = any(
         n in (b"[Content_Types].xml", b"_rels/.rels") or n.startswith(b"docProps/") for n in names

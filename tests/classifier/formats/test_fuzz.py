@@ -26,6 +26,7 @@ from tests.classifier.formats.conftest import (
     zip_bytes,
 )
 from tests.classifier.formats.test_fixedwidth import CENSUS
+from tests.classifier.formats.test_ods import write_ods
 from tests.classifier.formats.test_records import ADT, BUNDLE, _ccda
 
 
@@ -60,6 +61,7 @@ def seeds(tmp_path_factory) -> dict[str, bytes]:
         "sql": (Path(__file__).resolve().parents[2] / "fixtures" / "sqldump" / "mysql_patients.sql").read_bytes(),
         "fixed-width": CENSUS.encode(),
         "vertical": (Path(__file__).resolve().parents[2] / "fixtures" / "query_output" / "psql_expanded.txt").read_bytes(),
+        "ods": write_ods(d / "a.ods", {"P": [HEADER, PATIENT_ROW]}).read_bytes(),
     }
     return files
 
@@ -67,7 +69,7 @@ def seeds(tmp_path_factory) -> dict[str, bytes]:
 @pytest.mark.filterwarnings("ignore")  # pytest resets warning filters per test; see quiet.py
 @pytest.mark.parametrize(
     "kind", ["xlsx", "docx", "pdf", "dcm", "sqlite", "parquet", "zip", "fhir", "hl7", "ccda", "csv",
-             "sql", "fixed-width", "vertical"]
+             "sql", "fixed-width", "vertical", "ods"]
 )
 def test_mutated_files_end_in_units_or_a_reason(tmp_path, seeds, kind):
     rnd = random.Random(kind)  # deterministic per format
