@@ -4,7 +4,7 @@ OpenDocument): every sheet as a Table, streamed from content.xml (ODF 1.2 part 1
 As a zip member, content.xml is XML whose rows are <table:table-row> of
 <table:table-cell><text:p>...</text:p></table:table-cell>: nested, so the XML reader's
 flat-record tables do not see them. Read here as the xlsx reader reads a sheet, with its
-header rule (xlsx._sheet). Cells give their text, or their value attribute (a date, a
+header rule (xlsx.sheet_units). Cells give their text, or their value attribute (a date, a
 number) when they have none. Repeated cells and rows (table:number-columns-repeated,
 number-rows-repeated) are expanded up to MAX_REPEAT: sheets pad to 1,024 columns and
 a million rows with one repeated empty cell or row.
@@ -18,7 +18,7 @@ from xml.etree.ElementTree import Element
 
 from agent.classifier.formats import archive, safexml
 from agent.classifier.formats.source import Source
-from agent.classifier.formats.xlsx import _sheet
+from agent.classifier.formats.xlsx import sheet_units
 from agent.classifier.limits import Budget
 from agent.classifier.units import ExtractionError, Unit
 
@@ -49,9 +49,9 @@ def _tables(f: BinaryIO, budget: Budget) -> Iterator[Unit]:
         if event == "start" and el.tag == TABLE:
             name = el.get(NAME) or "?"
             budget.check_time()
-            # _sheet takes the rows as they are parsed: it must read them all before the
+            # sheet_units takes the rows as they are parsed: it must read them all before the
             # next table (the contract of formats/__init__.py)
-            yield from _sheet(f"sheet {name}", _rows(events, el, budget))
+            yield from sheet_units(f"sheet {name}", _rows(events, el, budget))
 
 
 def _rows(events: Iterator[tuple[str, Element]], table: Element,

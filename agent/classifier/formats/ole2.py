@@ -1,21 +1,25 @@
-"""Legacy Office files (.doc, .xls, .ppt, Outlook .msg): printable strings, like strings(1).
+"""Legacy Office files (.doc, .xls, .ppt, Outlook .msg).
 
-These are OLE2 compound files ([MS-CFB]); their text sits in streams as runs of
-8-bit or UTF-16LE characters (Word's piece table, Excel's shared string table
-[MS-XLS] 2.4.265 SST, Outlook's property streams). Parsing each application's binary
-format is out of scope; pulling the printable runs out of the raw bytes, block by block,
-recovers names, numbers and notes well enough for detection. An encrypted file yields
-only noise and so nothing is found, which is what encryption is for.
+These are OLE2 compound files ([MS-CFB]). An Excel 97-2003 workbook is read sheet by
+sheet as tables with xlrd (dates as dates), like an xlsx: as strings, a patient list
+lost its dates and its columns. Everything else (and a workbook xlrd cannot read:
+encrypted, damaged, over max_member_in_memory) gives its printable strings, like
+strings(1): text sits in streams as runs of 8-bit or UTF-16LE characters (Word's piece
+table, Outlook's property streams), and pulling them out block by block recovers names,
+numbers and notes well enough for detection. An encrypted file yields only noise and so
+nothing is found, which is what encryption is for.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
 from agent.classifier.formats.source import Source
+from agent.classifier.formats.xlsx import sheet_units
 from agent.classifier.limits import Budget
-from agent.classifier.units import TextBlock, Unit
+from agent.classifier.units import ExtractionError, TextBlock, Unit
 
 # Runs of 4+ printable ASCII characters: single bytes, and UTF-16LE (a NUL after each).
 # (Allowing \xa0-\xff too would pick up the 0xFF fill of unused sectors.)
@@ -26,6 +30,83 @@ OVERLAP = 512  # bytes re-read across a block boundary so a run cut in two is wh
 
 
 def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
+    book = _workbook(src, budget)
+    if book is not None:
+        try:
+            yield from _sheets(book, budget)
+        finally:
+            book.release_resources()
+        return
+    yield from _strings(src, budget)
+
+
+def _workbook(src: Source, budget: Budget):  # type: ignore[no-untyped-def]
+    """The file as an Excel workbook, or None (another OLE2 file, or one xlrd refuses)."""
+    if src.size is not None and src.size > budget.limits.max_member_in_memory:
+        return None
+    try:
+        import xlrd
+    except ImportError:  # a build without it: strings, as before it was used
+        return None
+    data = src.whole()
+    if data is None:
+        with src.open() as f:
+            data = f.read(budget.limits.max_member_in_memory + 1)
+    if len(data) > budget.limits.max_member_in_memory:
+        return None
+    try:
+        return xlrd.open_workbook(file_contents=data, on_demand=True, logfile=_NoLog())
+    except Exception:  # noqa: BLE001 - not a workbook, encrypted, damaged: strings instead
+        return None
+
+
+def _sheets(book, budget: Budget) -> Iterator[Unit]:  # type: ignore[no-untyped-def]
+    import xlrd
+
+    for i in range(book.nsheets):
+        budget.check_time()
+        try:
+            sheet = book.sheet_by_index(i)
+        except Exception:  # noqa: BLE001 - a damaged sheet: its class name only
+            raise ExtractionError("corrupt xls: unreadable sheet", partial=i > 0) from None
+        yield from sheet_units(f"sheet {sheet.name}", _rows(sheet, book.datemode, budget, xlrd))
+        book.unload_sheet(i)
+
+
+def _rows(sheet, datemode: int, budget: Budget, xlrd) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
+    for r in range(min(sheet.nrows, budget.limits.max_rows)):
+        if not r & 1023 and r:
+            budget.check_time()
+        cells = [_value(c, datemode, xlrd) for c in sheet.row(r)]
+        while cells and not cells[-1]:
+            cells.pop()
+        if cells:
+            yield r + 1, cells
+
+
+def _value(cell, datemode: int, xlrd) -> str:  # type: ignore[no-untyped-def]
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            d = xlrd.xldate_as_datetime(cell.value, datemode)
+        except Exception:  # noqa: BLE001 - an out-of-range date serial: the number
+            return str(cell.value)
+        return d.date().isoformat() if d.time() == dt.time() else d.isoformat(sep=" ")
+    if cell.ctype == xlrd.XL_CELL_NUMBER:
+        v = cell.value
+        return str(int(v)) if float(v).is_integer() else str(v)
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return ""
+    return str(cell.value).strip()
+
+
+class _NoLog:
+    """xlrd's log file: its warnings quote cell content; they go nowhere."""
+
+    def write(self, _s: str) -> None:
+        pass
+
+
+def _strings(src: Source, budget: Budget) -> Iterator[Unit]:
     with src.open() as f:
         offset = 0
         prev = b""

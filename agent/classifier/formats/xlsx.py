@@ -48,10 +48,10 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
             raise ExtractionError("corrupt xlsx: ValueError") from None
         for title, part in book.sheets:
             budget.check_time()
-            yield from _sheet(f"sheet {title}", _rows(zf, part, book, budget))
+            yield from sheet_units(f"sheet {title}", _rows(zf, part, book, budget))
 
 
-def _sheet(where: str, rows: Iterator[tuple[int, list[str]]]) -> Iterator[Unit]:
+def sheet_units(where: str, rows: Iterator[tuple[int, list[str]]]) -> Iterator[Unit]:
     titles: list[tuple[int, list[str]]] = []
     header_at: tuple[int, list[str]] | None = None
     # Sheets often open with a title line or two above the column names: take

@@ -420,18 +420,44 @@ def test_format_libraries_load_only_when_needed():
     assert out.stdout.strip() == "[]"
 
 
-def test_legacy_xls_strings(tmp_path):
+def test_legacy_xls_sheets_are_tables(tmp_path):
+    import datetime as dt
+
     import xlwt  # writes real BIFF8 workbooks in an OLE2 compound file
 
     wb = xlwt.Workbook()
     ws = wb.add_sheet("Patients")
-    for r, row in enumerate([HEADER, PATIENT_ROW]):
-        for c, v in enumerate(row):
-            ws.write(r, c, v)
+    date = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    row = [NAME, MRN, dt.date(1961, 4, 2), "E11.9", "Type 2 diabetes mellitus"]
+    for r, cells in enumerate([HEADER, row]):
+        for c, v in enumerate(cells):
+            ws.write(r, c, v, date) if isinstance(v, dt.date) else ws.write(r, c, v)
     p = tmp_path / "old.dat"
     wb.save(str(p))
     d = drain(p)
     assert d.format == "ole2" and d.error is None
+    ((table, rows),) = d.tables
+    assert (table.where, table.header, rows) == ("sheet Patients", HEADER, [PATIENT_ROW])
+    from agent.classifier import classify_file
+
+    r = classify_file(p)
+    assert (r.classification, r.first_evidence) == ("phi", "sheet Patients line 2")
+
+
+def test_other_legacy_office_files_give_their_strings(tmp_path):
+    """An OLE2 file that is not a workbook (a .doc, a .msg; here a workbook xlrd cannot
+    read, its stream renamed) is read as printable strings."""
+    import xlwt
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("Notes")
+    for r, v in enumerate(PATIENT_ROW):
+        ws.write(r, 0, v)
+    p = tmp_path / "old.doc"
+    wb.save(str(p))
+    p.write_bytes(p.read_bytes().replace("Workbook".encode("utf-16-le"), "Wordbook".encode("utf-16-le")))
+    d = drain(p)
+    assert d.format == "ole2" and d.error is None and not d.tables
     text = d.all_text()
     for v in PATIENT_ROW:
         assert f"\n{v}\n" in text

@@ -42,6 +42,18 @@ def _drain(units) -> None:
                 pass  # the member's own error; the archive goes on
 
 
+def _xls(path) -> bytes:
+    import xlwt
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("P")
+    for r, row in enumerate([HEADER, PATIENT_ROW]):
+        for c, v in enumerate(row):
+            ws.write(r, c, v)
+    wb.save(str(path))
+    return path.read_bytes()
+
+
 @pytest.fixture(scope="module")
 def seeds(tmp_path_factory) -> dict[str, bytes]:
     d = tmp_path_factory.mktemp("seeds")
@@ -62,6 +74,7 @@ def seeds(tmp_path_factory) -> dict[str, bytes]:
         "fixed-width": CENSUS.encode(),
         "vertical": (Path(__file__).resolve().parents[2] / "fixtures" / "query_output" / "psql_expanded.txt").read_bytes(),
         "ods": write_ods(d / "a.ods", {"P": [HEADER, PATIENT_ROW]}).read_bytes(),
+        "xls": _xls(d / "a.xls"),
     }
     return files
 
@@ -69,7 +82,7 @@ def seeds(tmp_path_factory) -> dict[str, bytes]:
 @pytest.mark.filterwarnings("ignore")  # pytest resets warning filters per test; see quiet.py
 @pytest.mark.parametrize(
     "kind", ["xlsx", "docx", "pdf", "dcm", "sqlite", "parquet", "zip", "fhir", "hl7", "ccda", "csv",
-             "sql", "fixed-width", "vertical", "ods"]
+             "sql", "fixed-width", "vertical", "ods", "xls"]
 )
 def test_mutated_files_end_in_units_or_a_reason(tmp_path, seeds, kind):
     rnd = random.Random(kind)  # deterministic per format
