@@ -72,6 +72,12 @@ class Budget:
                 partial=True,
             )
 
+    def over_rows(self, what: str) -> ExtractionError:
+        """The error for ``what`` ("table", "sheet", "table visits") past ``max_rows``: the
+        rows read so far stand (partial)."""
+        return ExtractionError(f"{what} over {self.limits.max_rows} rows; rest not scanned",
+                               partial=True)
+
     def lines(self, readline: Callable[[int], str], max_line: int) -> Iterator[str]:
         """Lines from ``readline`` (each cut at ``max_line``), charged as text and the clock
         checked every 1024 lines: a readline-per-line reader's accounting."""

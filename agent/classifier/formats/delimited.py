@@ -306,9 +306,7 @@ class _Lines:
         self._budget.add_text(self._chars)
         self._chars = 0
         if self.n >= self._budget.limits.max_rows:
-            raise ExtractionError(
-                f"table over {self._budget.limits.max_rows} rows; rest not scanned", partial=True
-            )
+            raise self._budget.over_rows("table")
 
 
 def _is_plain(text: str) -> bool:

@@ -23,7 +23,7 @@ from agent.classifier.formats import delimited
 from agent.classifier.formats import text as fmt_text
 from agent.classifier.formats.source import Source
 from agent.classifier.limits import Budget
-from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
+from agent.classifier.units import Table, TextBlock, Unit
 
 MAX_LINE = 1 << 16
 HEADER_WITHIN = 8  # lines (not blank) the header may come after: report titles, run dates
@@ -146,8 +146,7 @@ def _rows(stream: io.TextIOWrapper, head: list[str], layout: Layout,
         lines = chain(head, (ln.rstrip("\n") for ln in budget.lines(stream.readline, MAX_LINE)))
         for n, line in enumerate(lines, 1):
             if n > budget.limits.max_rows:
-                raise ExtractionError(
-                    f"table over {budget.limits.max_rows} rows; rest not scanned", partial=True)
+                raise budget.over_rows("table")
             if not line.strip() or _RULE.fullmatch(line):
                 yield []  # keeps row numbers in step with lines
                 continue

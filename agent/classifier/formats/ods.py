@@ -74,8 +74,7 @@ def _rows(events: Iterator[tuple[str, Element]], table: Element,
             if not n & 1023:
                 budget.check_time()
                 if n >= budget.limits.max_rows:
-                    raise ExtractionError(f"sheet over {budget.limits.max_rows} rows; rest not scanned",
-                                          partial=True)
+                    raise budget.over_rows("sheet")
             yield number - repeat + 1 + i, list(cells)
     # the document ended inside the table: a cut file, whatever was read stands
 

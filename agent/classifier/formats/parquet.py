@@ -32,9 +32,7 @@ def _rows(pf: Any, budget: Budget) -> Iterator[list[str]]:
         yield from (list(r) for r in zip(*columns, strict=True))
         n += batch.num_rows
         if n >= budget.limits.max_rows:
-            raise ExtractionError(
-                f"table over {budget.limits.max_rows} rows; rest not scanned", partial=True
-            )
+            raise budget.over_rows("table")
 
 
 def _cell(v: Any) -> str:

@@ -103,8 +103,7 @@ def _rows(group: Iterator[tuple], budget: Budget, where: str) -> Iterator[list[s
         rows = event[3]
         n += len(rows)
         if n > budget.limits.max_rows:
-            raise ExtractionError(f"{where} over {budget.limits.max_rows} rows; rest not scanned",
-                                  partial=True)
+            raise budget.over_rows(where)
         yield from rows
 
 

@@ -46,8 +46,7 @@ def _rows(first: dict[str, str], records: Iterator[dict[str, str]], header: list
     yield list(first.values())
     for n, rec in enumerate(records, 2):
         if n > budget.limits.max_rows:
-            raise ExtractionError(f"table over {budget.limits.max_rows} rows; rest not scanned",
-                                  partial=True)
+            raise budget.over_rows("table")
         yield [rec.get(k, "") for k in header]
 
 

@@ -100,10 +100,7 @@ def _rows(
                 budget.check_time()
                 budget.add_text(1024 * len(cells) * 8)  # estimate; exact sums cost a pass
                 if n >= budget.limits.max_rows:
-                    raise ExtractionError(
-                        f"sheet over {budget.limits.max_rows} rows; rest not scanned",
-                        partial=True,
-                    )
+                    raise budget.over_rows("sheet")
             yield number, cells
 
 
