@@ -29,8 +29,6 @@ MAX_LINE = 1 << 16
 HEADER_WITHIN = 8  # lines (not blank) the header may come after: report titles, run dates
 MIN_ROWS = 2
 MAX_COLUMNS = 200  # a printed report is not wider; a line of thousands of labels is not one
-SAMPLE_LINES = 50
-HEAD_LINES = 24  # lines, blank or not, the header is looked for in
 _CELLS = re.compile(r"\S+(?: \S+)*")  # cells: words joined by single spaces
 _LABEL = re.compile(r"[A-Za-z][\w.#/()%'-]*(?: [\w.#/()%'-]+){0,3}")
 _RULE = re.compile(r"[\s=_*+-]*")  # "-----  ------" under a header, "=====" between pages
@@ -43,13 +41,12 @@ class Layout:
     starts: tuple[int, ...]  # the column each cell starts at
 
 
-def detect(text: str, lines: list[str] | None = None) -> Layout | None:
-    """The layout of a fixed-width table in the head ``text`` (``lines``: its first
-    lines, when the caller has them), or None. Most text fails at a substring test per
-    line: no run of two spaces inside any of the first lines."""
-    first = lines if lines is not None else text[:4096].split("\n", HEAD_LINES)[:HEAD_LINES]
+def detect(lines: list[str]) -> Layout | None:
+    """The layout of a fixed-width table in a file's first lines (``delimited.sample_lines``
+    of its head), or None. Most text fails at a substring test per line: no run of two
+    spaces inside any of the first lines."""
     seen = 0
-    for i, line in enumerate(first):
+    for i, line in enumerate(lines):
         inner = line.strip()
         if not inner:
             continue
@@ -61,8 +58,7 @@ def detect(text: str, lines: list[str] | None = None) -> Layout | None:
         header = _header(line.rstrip())
         if header is None:
             continue
-        rows = (lines if lines is not None else delimited.sample_lines(text))[i + 1:]
-        if _rows_fit(rows, header[1]):
+        if _rows_fit(lines[i + 1:], header[1]):
             return Layout(i, header[0], header[1])
     return None
 
@@ -122,12 +118,12 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
     encoding = src.codec() or "latin-1"
     stream = io.TextIOWrapper(src.open(), encoding=encoding, errors="replace", newline=None)
     head = []
-    for _ in range(SAMPLE_LINES):
+    for _ in range(delimited.SAMPLE_LINES):
         line = stream.readline(MAX_LINE)
         if not line:
             break
         head.append(line.rstrip("\n"))
-    layout = detect("\n".join(head), head)
+    layout = detect(head)
     if layout is None:  # sniffed so, but not after all (the file changed since): text
         stream.close()
         yield from fmt_text.units(src, budget, depth)

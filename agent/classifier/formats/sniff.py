@@ -170,7 +170,7 @@ def sniff_text(text: str) -> str:
     dialect = delimited.detect(text, lines)
     if dialect is not None:
         return "tsv" if dialect.delimiter == "\t" else "csv"
-    if fixedwidth.detect(text, lines):
+    if fixedwidth.detect(lines):
         return "fixed-width"
     return "text"
 
