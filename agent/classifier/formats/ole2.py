@@ -12,12 +12,11 @@ nothing is found, which is what encryption is for.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterator
 
 from agent.classifier.formats.source import Source
-from agent.classifier.formats.xlsx import sheet_units
+from agent.classifier.formats.xlsx import cell_text, sheet_units
 from agent.classifier.limits import Budget
 from agent.classifier.units import ExtractionError, TextBlock, Unit
 
@@ -61,42 +60,39 @@ def _workbook(src: Source, budget: Budget):  # type: ignore[no-untyped-def]
 
 
 def _sheets(book, budget: Budget) -> Iterator[Unit]:  # type: ignore[no-untyped-def]
-    import xlrd
-
     for i in range(book.nsheets):
         budget.check_time()
         try:
             sheet = book.sheet_by_index(i)
         except Exception:  # noqa: BLE001 - a damaged sheet: its class name only
             raise ExtractionError("corrupt xls: unreadable sheet", partial=i > 0) from None
-        yield from sheet_units(f"sheet {sheet.name}", _rows(sheet, book.datemode, budget, xlrd))
+        yield from sheet_units(f"sheet {sheet.name}", _rows(sheet, book.datemode, budget))
         book.unload_sheet(i)
 
 
-def _rows(sheet, datemode: int, budget: Budget, xlrd) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
+def _rows(sheet, datemode: int, budget: Budget) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
+    from xlrd import XL_CELL_BLANK, XL_CELL_DATE, XL_CELL_EMPTY, XL_CELL_ERROR, xldate_as_datetime
+
+    no_value = (XL_CELL_EMPTY, XL_CELL_BLANK, XL_CELL_ERROR)
+
+    def text(cell) -> str:  # type: ignore[no-untyped-def]
+        if cell.ctype in no_value:
+            return ""
+        if cell.ctype == XL_CELL_DATE:
+            try:
+                return cell_text(xldate_as_datetime(cell.value, datemode))
+            except Exception:  # noqa: BLE001 - an out-of-range date serial: the number
+                return str(cell.value)
+        return cell_text(cell.value)  # numbers, text, booleans (1/0), as an xlsx cell reads
+
     for r in range(min(sheet.nrows, budget.limits.max_rows)):
         if not r & 1023 and r:
             budget.check_time()
-        cells = [_value(c, datemode, xlrd) for c in sheet.row(r)]
+        cells = [text(c) for c in sheet.row(r)]
         while cells and not cells[-1]:
             cells.pop()
         if cells:
             yield r + 1, cells
-
-
-def _value(cell, datemode: int, xlrd) -> str:  # type: ignore[no-untyped-def]
-    if cell.ctype == xlrd.XL_CELL_DATE:
-        try:
-            d = xlrd.xldate_as_datetime(cell.value, datemode)
-        except Exception:  # noqa: BLE001 - an out-of-range date serial: the number
-            return str(cell.value)
-        return d.date().isoformat() if d.time() == dt.time() else d.isoformat(sep=" ")
-    if cell.ctype == xlrd.XL_CELL_NUMBER:
-        v = cell.value
-        return str(int(v)) if float(v).is_integer() else str(v)
-    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
-        return ""
-    return str(cell.value).strip()
 
 
 class _NoLog:

@@ -147,11 +147,11 @@ def _cell_at(c: Element, column: int, book: Book) -> tuple[int, str]:
     value = None if kind == "inlineStr" else (c.findtext(VALUE, None) or None)
     column = _column(ref) if ref else column + 1
     if value is not None:
-        return column, _cell(_typed(kind, value, style, book))
+        return column, cell_text(_typed(kind, value, style, book))
     if kind == "inlineStr":
         inline = c.find(INLINE)
         if inline is not None:
-            return column, _cell(xlsxbook.text(inline))
+            return column, cell_text(xlsxbook.text(inline))
     return column, ""
 
 
@@ -213,7 +213,8 @@ def _chain(first: list, rest: Iterator) -> Iterator:
     yield from rest
 
 
-def _cell(v: Any) -> str:
+def cell_text(v: Any) -> str:
+    """A spreadsheet value as its cell text: dates ISO, whole floats without ".0"."""
     if v is None:
         return ""
     if isinstance(v, dt.datetime):
