@@ -272,6 +272,16 @@ def holds(requires: tuple[tuple[bytes, ...] | re.Pattern[bytes], ...], data: byt
     return True
 
 
+# Between the words of a column name: punctuation and underscores, or a camelCase step
+_HEADER_WORD_BREAK = re.compile(r"[_\W]+|(?<=[a-z])(?=[A-Z])")
+
+
+def header_words(header: str) -> list[str]:
+    """The words of a column name as written: "PatientFirstName" -> Patient, First, Name;
+    "dx_code" -> dx, code."""
+    return [w for w in _HEADER_WORD_BREAK.split(header) if w]
+
+
 def _norm_header(h: str) -> str:
     # "Prénom" -> "prenom", "D.O.B." -> "dob", "MRN#" -> "mrn"
     plain = unicodedata.normalize("NFKD", h.lower())
@@ -349,7 +359,7 @@ def _header_kinds(headers: HeaderMap, header: str) -> tuple[list[tuple[str, str,
     norm = _norm_header(header)
     if not norm:
         return [], False
-    toks = [_norm_header(t) for t in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", header) if t]
+    toks = [_norm_header(t) for t in header_words(header)]
     negative = any(t in headers.negative_tokens for t in toks) or norm in headers.negative_tokens
     if norm in headers.exact:
         return list(headers.exact[norm]), negative

@@ -29,7 +29,7 @@ from agent.classifier import validators
 from agent.classifier.engine import Engine
 from agent.classifier.evidence import WEAK_KINDS, Evidence, analyze_bytes
 from agent.classifier.names import find_names, looks_like_name
-from agent.classifier.rules import header_kinds
+from agent.classifier.rules import header_kinds, header_words
 from agent.classifier.units import PlainRows, Table
 
 SAMPLE_ROWS = 200
@@ -198,11 +198,8 @@ def _plan_column(engine: Engine, c: int, name: str | None, values: list[str]) ->
 
 
 _HEADER_CELL = re.compile(r"[A-Za-z][\w .#/%&'-]{0,63}")
-_HEADER_WORDS = re.compile(r"[_\W]+|(?<=[a-z])(?=[A-Z])")
 # Vocabulary kinds that name a condition or a drug
 _NAMED_KINDS = frozenset({"diagnosis", "medication"})
-
-
 # Words around a condition in a column name that keep it about the condition: "has",
 # "flag", "hx", "dx date"... ("cancer_research_donor" is about a donor, not a cancer).
 _CONDITION_FILLER = frozenset(
@@ -219,7 +216,7 @@ def _named_condition(engine: Engine, header: str) -> str | None:
     name's other words must be filler ("has", "flag", "use"): "pain_points" is not."""
     if len(header) > 64:
         return None
-    words = _HEADER_WORDS.sub(" ", header).strip().lower()
+    words = " ".join(header_words(header)).lower()
     data = words.encode("utf-8", "replace")
     for h in engine.scan(data):
         if h.category == "health" and h.kind in _NAMED_KINDS and h.counted:
@@ -278,8 +275,6 @@ def analyze_table(engine: Engine, table: Table, ev: Evidence) -> None:
 
 # Header words that say a column is about patients ("Patient", "Pt Name", "Paciente")
 _PATIENT_HEADER = re.compile(r"(?i)(?<![a-z])(?:patients?|pt|pat|paciente|patiente?n?)(?![a-z])")
-
-
 # ...unless they name a staff role ("Patient Coordinator", "Patient Care Tech")
 _STAFF_ROLE = re.compile(r"(?i)(?<![a-z])(?:coordinator|navigator|advocate|liaison|services|relations|"
                          r"experience|care|access|representative|rep|manager|educator|transport)(?![a-z])")
