@@ -78,7 +78,7 @@ def sniff(head: bytes, codec: Callable[[bytes], str | None] = textcodec.detect) 
     if head[:2] in _DICOM_RAW_GROUPS and _raw_dicom(head):
         return "dicom"
     if head.startswith(_ZIP):
-        return _ooxml(head)
+        return _zip_kind(head)
     if head.startswith(b"\x1f\x8b"):
         return "gzip"
     if head.startswith(b"BZh") and head[3:4].isdigit():
@@ -175,7 +175,8 @@ def sniff_text(text: str) -> str:
     return "text"
 
 
-def _ooxml(head: bytes) -> str:
+def _zip_kind(head: bytes) -> str:
+    """An OpenDocument spreadsheet, an OOXML package (xlsx, docx, pptx), or another zip."""
     # OOXML (ECMA-376 Part 2) is a zip whose part names sit uncompressed in every local
     # header (APPNOTE 4.3.7: name at offset 30, length at 26) and central directory entry (4.3.12:
     # at 46, length at 28). Reading them from the head works on a truncated file too, so a cut xlsx

@@ -38,7 +38,7 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
         if first is None:
             return
         header = list(first)
-        yield Table(header=header, rows=_rows(first, records, header, budget), where="")
+        yield Table(header=header, rows=_rows(first, records, header, budget))
 
 
 def _rows(first: dict[str, str], records: Iterator[dict[str, str]], header: list[str],
