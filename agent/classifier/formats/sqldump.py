@@ -26,8 +26,7 @@ from agent.classifier.units import ExtractionError, Table, TextBlock, Unit
 MAX_LINE = 1 << 20
 MAX_STATEMENT = 64 << 20  # characters of one INSERT (mysqldump writes ~1 MB ones)
 TEXT_BATCH = 1 << 18  # characters of other lines handed over as one TextBlock
-COPY_BATCH = 1024  # rows of a COPY block per event
-ROW_BATCH = 1024  # rows of an INSERT per event
+ROW_BATCH = 1024  # rows of an INSERT or a COPY block per event
 
 # A table name as dumps write it: "public"."patients", `clinic`.`patients`, [dbo].[pt].
 _NAME = r'(?:"[^"]+"|`[^`]+`|\[[^\]]+\]|[\w$]+)(?:\s*\.\s*(?:"[^"]+"|`[^`]+`|\[[^\]]+\]|[\w$]+))*'
@@ -86,7 +85,7 @@ def units(src: Source, budget: Budget, depth: int = 0) -> Iterator[Unit]:
             if key is None:
                 yield from _text_blocks(group, budget)
             else:
-                kind, table, header = key
+                _, table, header = key
                 where = f"table {table}"
                 yield Table(header=list(header) if header else None,
                             rows=_rows(group, budget, where), where=where)
@@ -159,8 +158,7 @@ class _Dump:
             if m:
                 statement = self._statement(line)
                 values = _Values(statement, m.end(), self._budget)
-                name = _table_name(m["name"])
-                header = _column_list(m["cols"]) if m["cols"] else self._columns.get(name, ())
+                name, header = self._table(m)
                 for rows in values.batches():
                     yield ("insert", name, header, rows)
                 if not values.complete:  # cut short (the file ends inside it): the rest as text
@@ -169,9 +167,7 @@ class _Dump:
             m = _COPY.match(line)
             if m:
                 yield ("text", start, line)
-                name = _table_name(m["name"])
-                header = _column_list(m["cols"]) if m["cols"] else self._columns.get(name, ())
-                yield from self._copy(name, header)
+                yield from self._copy(*self._table(m))
                 continue
             m = _CREATE.match(line)
             if m:
@@ -181,6 +177,12 @@ class _Dump:
                 continue
             if line.strip():  # blank lines would split a table's INSERTs into many tables
                 yield ("text", start, line)
+
+    def _table(self, m: re.Match[str]) -> tuple[str, tuple[str, ...]]:
+        """The table an INSERT or COPY fills, and its columns: the statement's own list, or
+        the table's CREATE TABLE."""
+        name = _table_name(m["name"])
+        return name, _column_list(m["cols"]) if m["cols"] else self._columns.get(name, ())
 
     def _statement(self, first: str) -> str:
         """The statement that starts on ``first``: lines up to one that ends it (a ";" at
@@ -217,7 +219,7 @@ class _Dump:
             if row == "\\.":
                 break
             batch.append(["" if v == "\\N" else v for v in row.split("\t")])
-            if len(batch) >= COPY_BATCH:
+            if len(batch) >= ROW_BATCH:
                 yield ("copy", name, header, batch)
                 batch = []
         if batch:
